@@ -1,0 +1,230 @@
+"""`dozor`: the operator's command line. Every subcommand takes --config PATH.
+
+This module is the composition root: the one place that wires monitor/ and bot/ together.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
+
+from monitor.config import Config, ConfigError, Environment, database_url, load_config, resolve_config_path
+from monitor.logs import setup_logging
+from monitor.store.db import Store, StoreError
+
+app = typer.Typer(help="Dozor: news monitoring and Telegram alerts.", no_args_is_help=True,
+                  pretty_exceptions_enable=False, add_completion=False)
+db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+err = Console(stderr=True)
+out = Console()
+log = logging.getLogger("monitor.cli")
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="Config file (else $DOZOR_CONFIG, else ./config.yaml).",
+                 show_default=False),
+]
+LogLevel = Annotated[str, typer.Option("--log-level", help="DEBUG, INFO, WARNING or ERROR.")]
+
+EXIT_CONFIG = 2
+EXIT_STORE = 3
+
+
+def main() -> None:
+    app()
+
+
+def _fail(code: int, lines: list[str]) -> NoReturn:
+    for line in lines:
+        err.print(line, markup=False, highlight=False)
+    raise typer.Exit(code)
+
+
+def _load(config_path: Path | None) -> tuple[Config, Path, Environment]:
+    env = Environment()
+    path = resolve_config_path(config_path, env)
+    try:
+        return load_config(path), path, env
+    except ConfigError as exc:
+        _fail(EXIT_CONFIG, exc.errors)
+
+
+def _open_store(config: Config, path: Path, env: Environment) -> Store:
+    url = database_url(config, path, env)
+    try:
+        store = Store(url)
+        store.upgrade()
+    except (SQLAlchemyError, StoreError, OSError) as exc:
+        _fail(EXIT_STORE, [f"cannot open the database {_safe_url(url)}: {_first_line(exc)}",
+                           "check storage.url in the config (or $DOZOR_DATABASE_URL) and that "
+                           "the folder is writable / the server is up"])
+    return store
+
+
+@app.command("check-config")
+def check_config(config: ConfigOption = None) -> None:
+    """Validate the config file: exit 0 when valid, 2 otherwise (errors name the line)."""
+    loaded, path, _ = _load(config)
+    out.print(f"{path}: OK — {len(loaded.sources)} sources, {len(loaded.topics)} topics",
+              highlight=False)
+
+
+@db_app.command("upgrade")
+def db_upgrade(config: ConfigOption = None) -> None:
+    """Apply database migrations (also done at every start)."""
+    loaded, path, env = _load(config)
+    store = _open_store(loaded, path, env)
+    out.print(f"database is up to date: {_safe_url(store.url)}", highlight=False)
+
+
+@app.command()
+def run(
+    config: ConfigOption = None,
+    once: Annotated[bool, typer.Option("--once", help="Poll every source once, deliver, exit.")] = False,
+    log_level: LogLevel = "INFO",
+) -> None:
+    """Run the service: scheduler, crawls, bot and delivery in one process."""
+    loaded, path, env = _load(config)
+    token = env.telegram_token.get_secret_value() if env.telegram_token else None
+    setup_logging(log_level, secrets=[token] if token else [])
+    store = _open_store(loaded, path, env)
+    raise typer.Exit(_serve(loaded, path, store, token, once))
+
+
+def _serve(config: Config, path: Path, store: Store, token: str | None, once: bool) -> int:
+    from monitor import runtime
+    from monitor.console import ConsoleAlerts
+    from monitor.store.sources import sync_sources
+
+    with store.session() as session:
+        sync_sources(session, config.sources, runtime.utcnow())
+    log.info("config %s: %d sources, %d topics; database %s",
+             path, len(config.sources), len(config.topics), _safe_url(store.url))
+
+    async def serve() -> int:
+        console = ConsoleAlerts(sys.stdout)
+        poller = runtime.Poller(config, store, on_report=None if token else console.print_report)
+        if token:
+            from bot.telegram_sender import TelegramSender  # the composition root wires bot/ in
+
+            sender: runtime.AlertSender = TelegramSender(config, store, token)
+        else:
+            sender = console
+        if once:
+            return await runtime.serve_once(poller, sender)
+        return await runtime.serve_forever(poller, sender)
+
+    try:
+        return runtime.run_service(serve)
+    finally:
+        store.close()
+
+
+@app.command()
+def sources(config: ConfigOption = None) -> None:
+    """Source health: status, last success, last error, failures in a row, next check."""
+    from monitor.store.sources import all_sources
+
+    loaded, path, env = _load(config)
+    store = _open_store(loaded, path, env)
+    now = datetime.now(timezone.utc)
+    with store.session() as session:
+        rows = all_sources(session)
+    table = Table(title=f"Sources ({path})")
+    for column in ("id", "status", "last success", "last error", "failures", "next check"):
+        table.add_column(column, overflow="fold")
+    configured = {s.id for s in loaded.sources}
+    for row in rows:
+        status = _status(row.active, row.consecutive_failures, row.last_success_at, row.id in configured)
+        error = f"{_ago(row.last_error_at, now)}: {row.last_error}" if row.last_error else ""
+        table.add_row(row.id, status, _ago(row.last_success_at, now), error,
+                      str(row.consecutive_failures), _until(row.next_check_at, now) if row.active else "")
+    for source in loaded.sources:
+        if source.id not in {r.id for r in rows}:
+            table.add_row(source.id, "new", "", "", "0", "at next start")
+    out.print(table)
+
+
+@app.command()
+def hits(
+    config: ConfigOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON lines: time, topic, source, title, url, terms.")] = False,
+    topic: Annotated[str | None, typer.Option("--topic", help="Only this topic id.")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many, newest first.")] = 50,
+) -> None:
+    """Stored hits, newest first."""
+    from monitor.store.articles import recent_hits
+
+    loaded, path, env = _load(config)
+    store = _open_store(loaded, path, env)
+    with store.session() as session:
+        rows = recent_hits(session, topic, limit)
+    if as_json:
+        for row in rows:
+            print(json.dumps({"time": row.time.isoformat(), "topic": row.topic, "source": row.source,
+                              "title": row.title, "url": row.url, "terms": row.terms},
+                             ensure_ascii=False))
+        return
+    table = Table(title="Hits")
+    for column in ("time (UTC)", "topic", "source", "title", "terms"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(row.time.strftime("%Y-%m-%d %H:%M"), row.topic, row.source,
+                      f"[link={row.url}]{_markup_safe(row.title)}[/link]", ", ".join(row.terms))
+    out.print(table)
+
+
+def _status(active: bool, failures: int, last_success: datetime | None, configured: bool) -> str:
+    if not configured:
+        return "removed"
+    if not active:
+        return "disabled"
+    if failures:
+        return f"failing ({failures})"
+    return "ok" if last_success else "not checked yet"
+
+
+def _ago(when: datetime | None, now: datetime) -> str:
+    if when is None:
+        return "never"
+    return f"{_span((now - when).total_seconds())} ago"
+
+
+def _until(when: datetime | None, now: datetime) -> str:
+    if when is None:
+        return "now"
+    seconds = (when - now).total_seconds()
+    return "due now" if seconds <= 0 else f"in {_span(seconds)}"
+
+
+def _span(seconds: float) -> str:
+    seconds = int(seconds)
+    for size, unit in ((86400, "d"), (3600, "h"), (60, "m")):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def _markup_safe(text: str) -> str:
+    return text.replace("[", r"\[")
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]

@@ -1,0 +1,309 @@
+"""The operators' config file: schema, validation, and errors that point at the line.
+
+`load_config(path)` returns a validated `Config` or raises `ConfigError` whose message reads like
+`config.yaml:42 topics[2].any: expected a list of terms`. Secrets never live here: the bot token
+and the database override come from the environment (`Environment`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+
+from monitor.yaml_source import KeyPath, LocatedYaml, YamlSyntaxError, load_located
+
+DEFAULT_CONFIG = Path("config.yaml")
+_DURATION = re.compile(r"(\d+)\s*([smhd])")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+_ID = r"^[a-z0-9][a-z0-9_-]*$"
+
+
+class ConfigError(ValueError):
+    """The config cannot be used; `errors` are lines like `config.yaml:7 sources[0].feed: ...`."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("\n".join(errors))
+        self.errors = errors
+
+
+def parse_duration(value: Any) -> timedelta:
+    """`30s`, `10m`, `1h30m`, `2d` (or a number of seconds) → timedelta."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, bool):
+        raise ValueError("expected a duration such as 30s, 10m, 1h")
+    if isinstance(value, int | float):
+        return timedelta(seconds=value)
+    if not isinstance(value, str):
+        raise ValueError("expected a duration such as 30s, 10m, 1h")
+    text = value.strip().lower()
+    parts = _DURATION.findall(text)
+    if not parts or _DURATION.sub("", text).strip():
+        raise ValueError(f"expected a duration such as 30s, 10m, 1h, got {value!r}")
+    total = timedelta()
+    for number, unit in parts:
+        total += timedelta(**{_UNITS[unit]: int(number)})
+    return total
+
+
+def format_duration(value: timedelta) -> str:
+    """The inverse of parse_duration, for tables and messages."""
+    seconds = int(value.total_seconds())
+    out = ""
+    for size, unit in ((86400, "d"), (3600, "h"), (60, "m"), (1, "s")):
+        if seconds >= size:
+            out += f"{seconds // size}{unit}"
+            seconds %= size
+    return out or "0s"
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StorageConfig(_Strict):
+    url: str = "sqlite:///data/dozor.db"
+
+    @field_validator("url")
+    @classmethod
+    def _is_database_url(cls, url: str) -> str:
+        try:
+            parsed = make_url(url)
+        except Exception:
+            raise ValueError(
+                "expected a database URL such as sqlite:///data/dozor.db "
+                "or postgresql+psycopg://user@host/db"
+            ) from None
+        if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+            raise ValueError("expected a sqlite:/// or postgresql+psycopg:// URL")
+        return url
+
+
+class TelegramConfig(_Strict):
+    base_url: str = "https://api.telegram.org/bot"
+    admins: list[int] = Field(default_factory=list)
+
+    @field_validator("base_url")
+    @classmethod
+    def _is_http(cls, url: str) -> str:
+        if not url.startswith(("http://", "https://")):
+            raise ValueError("expected an http(s) URL such as https://api.telegram.org/bot")
+        return url
+
+
+class FetchConfig(_Strict):
+    user_agent: str = "Dozor/0.1 (+https://github.com/dozor-monitor/dozor)"
+
+
+class SourceConfig(_Strict):
+    id: str = Field(pattern=_ID)
+    name: str = ""
+    feed: str
+    interval: Duration = timedelta(minutes=10)
+    enabled: bool = True
+
+    @field_validator("feed")
+    @classmethod
+    def _is_http(cls, url: str) -> str:
+        if not url.startswith(("http://", "https://")):
+            raise ValueError("expected an http(s) feed URL")
+        return url
+
+    @field_validator("interval")
+    @classmethod
+    def _at_least_a_second(cls, interval: timedelta) -> timedelta:
+        if interval < timedelta(seconds=1):
+            raise ValueError("expected at least 1s")
+        return interval
+
+    @property
+    def label(self) -> str:
+        return self.name or self.id
+
+
+class TopicConfig(_Strict):
+    id: str = Field(pattern=_ID)
+    title: str = ""
+    any: list[Annotated[str, Field(min_length=1)]] = Field(min_length=1)
+
+    @property
+    def label(self) -> str:
+        return self.title or self.id
+
+
+class Config(_Strict):
+    storage: StorageConfig = StorageConfig()
+    telegram: TelegramConfig = TelegramConfig()
+    fetch: FetchConfig = FetchConfig()
+    sources: list[SourceConfig] = Field(default_factory=list)
+    topics: list[TopicConfig] = Field(default_factory=list)
+
+    def topic(self, topic_id: str) -> TopicConfig | None:
+        return next((t for t in self.topics if t.id == topic_id), None)
+
+    def source(self, source_id: str) -> SourceConfig | None:
+        return next((s for s in self.sources if s.id == source_id), None)
+
+
+class Environment(BaseSettings):
+    """Settings that come only from the environment (secrets and per-machine overrides)."""
+
+    model_config = SettingsConfigDict(env_prefix="DOZOR_", extra="ignore")
+
+    config: Path | None = None
+    database_url: str | None = None
+    telegram_token: SecretStr | None = None
+
+
+def resolve_config_path(explicit: Path | None, env: Environment) -> Path:
+    """--config PATH, else $DOZOR_CONFIG, else ./config.yaml."""
+    return explicit or env.config or DEFAULT_CONFIG
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate the config file, or raise ConfigError naming file, line and key."""
+    if not path.is_file():
+        raise ConfigError([f"{path}: no such config file (pass --config PATH or set DOZOR_CONFIG)"])
+    try:
+        located = load_located(path)
+    except YamlSyntaxError as exc:
+        raise ConfigError([str(exc)]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([f"{path}: cannot read: {exc}"]) from None
+    data = located.data if located.data is not None else {}
+    if not isinstance(data, dict):
+        raise ConfigError([f"{path.name}:1 expected a mapping of keys (storage, sources, topics …)"])
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, located)) from None
+    duplicates = [
+        f"{path.name}:{located.line_of(loc)} {_dotted(loc)}: duplicate id {item_id!r}; ids must be unique"
+        for loc, item_id in _duplicate_ids(config)
+    ]
+    if duplicates:
+        raise ConfigError(duplicates)
+    return config
+
+
+def _duplicate_ids(config: Config) -> list[tuple[KeyPath, str]]:
+    found = []
+    for kind, items in (("sources", config.sources), ("topics", config.topics)):
+        seen: set[str] = set()
+        for index, item in enumerate(items):
+            if item.id in seen:
+                found.append(((kind, index, "id"), item.id))
+            seen.add(item.id)
+    return found
+
+
+def database_url(config: Config, config_path: Path, env: Environment) -> str:
+    """The database URL to use: $DOZOR_DATABASE_URL, else storage.url; relative SQLite paths
+    resolve against the config file's folder (not the working directory)."""
+    raw = env.database_url or config.storage.url
+    url = make_url(raw)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return raw
+    db_path = Path(url.database)
+    if not db_path.is_absolute():
+        db_path = (config_path.resolve().parent / db_path).resolve()
+    return url.set(database=str(db_path)).render_as_string(hide_password=False)
+
+
+# Operators read these, not pydantic's wording: say what was expected, in their words.
+_EXPECTED = {
+    ("any",): "expected a list of terms",
+    ("admins",): "expected a list of numeric chat ids",
+    ("sources",): "expected a list of sources",
+    ("topics",): "expected a list of topics",
+}
+_TYPE_WORDS = {
+    "list_type": "expected a list",
+    "string_type": "expected text",
+    "int_type": "expected a whole number",
+    "int_parsing": "expected a whole number",
+    "bool_type": "expected true or false",
+    "bool_parsing": "expected true or false",
+    "model_type": "expected a mapping of keys",
+    "dict_type": "expected a mapping of keys",
+    "missing": "required key is missing",
+}
+
+
+def _describe(exc: ValidationError, located: LocatedYaml) -> list[str]:
+    out = []
+    for error in exc.errors(include_url=False):
+        loc = tuple(error["loc"])
+        line = located.line_of(loc)
+        out.append(f"{located.path.name}:{line} {_dotted(loc)}: {_message(error, loc)}")
+    return out
+
+
+def _message(error: Any, loc: KeyPath) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return _unknown_key(loc)
+    if kind == "string_pattern_mismatch":
+        return "expected an id of lowercase letters, digits, '-' and '_'"
+    if kind == "too_short" and loc and loc[-1] == "any":
+        return "expected at least one term"
+    if kind == "too_short":
+        return "expected a non-empty value"
+    named = [key for key in loc if isinstance(key, str)]
+    wording = _EXPECTED.get((named[-1],)) if named else None
+    if wording and kind in ("list_type", "string_type"):
+        return wording
+    if kind in _TYPE_WORDS:
+        return _TYPE_WORDS[kind]
+    message = str(error["msg"])
+    return message.removeprefix("Value error, ")
+
+
+def _unknown_key(loc: KeyPath) -> str:
+    key = str(loc[-1])
+    parent = _model_at(loc[:-1])
+    known = list(parent.model_fields) if parent else []
+    close = difflib.get_close_matches(key, known, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return f"unknown key{hint}; known keys: {', '.join(known)}" if known else "unknown key"
+
+
+def _model_at(loc: KeyPath) -> type[BaseModel] | None:
+    model: type[BaseModel] = Config
+    for key in loc:
+        if isinstance(key, int):
+            continue
+        field = model.model_fields.get(key)
+        if field is None:
+            return None
+        annotation = field.annotation
+        inner = getattr(annotation, "__args__", (annotation,))[0]
+        if not (isinstance(inner, type) and issubclass(inner, BaseModel)):
+            return None
+        model = inner
+    return model
+
+
+def _dotted(loc: KeyPath) -> str:
+    out = ""
+    for key in loc:
+        out += f"[{key}]" if isinstance(key, int) else (f".{key}" if out else str(key))
+    return out or "(top level)"
