@@ -116,7 +116,9 @@ def backoff(interval: timedelta, failures: int) -> timedelta:
     """The interval, doubled for each failure past BACKOFF_AFTER, capped at 24 h."""
     if failures <= BACKOFF_AFTER:
         return interval
-    return min(interval * 2 ** (failures - BACKOFF_AFTER), max(interval, MAX_BACKOFF))
+    # 2**20 intervals exceed a day for any interval of a second or more; a bigger power overflows.
+    factor = 2 ** min(failures - BACKOFF_AFTER, 20)
+    return min(interval * factor, max(interval, MAX_BACKOFF))
 
 
 def release(session: Session, source_ids: list[str], now: datetime) -> None:

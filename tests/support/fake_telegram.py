@@ -189,6 +189,7 @@ class FakeBotApi:
     def start(self) -> Self:
         if self._loop is not None:
             raise RuntimeError("FakeBotApi is already running")
+        self._mode = None
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
             target=self._loop.run_forever, name="FakeBotApi", daemon=True
@@ -350,7 +351,9 @@ class FakeBotApi:
         """Simulate an outage: "refuse" (nothing listens on the port), "502" (every call gets
         nginx's 502 page), "hang" (requests are accepted but not answered); None restores.
 
-        Parked long polls return [] on any change, as a dropped connection would end them.
+        Long polls parked when an outage starts return [] (a dropped connection would end
+        them too); calls made during the outage are recorded in `calls` and, when answered
+        with 502, in `failures`.
         """
         if mode is not None and mode not in get_args(DownMode):
             raise ValueError(f"unknown down mode {mode!r}")
@@ -454,7 +457,10 @@ class FakeBotApi:
             return self._error_response(404, "Not Found")
         token, name = match.groups()
         method, handler = self._methods.get(name.lower(), (name, None))
-        params = await _read_params(request)
+        try:
+            params = await _read_params(request)
+        except ValueError:  # a malformed JSON body
+            return self._error_response(400, "Bad Request: can't parse JSON object")
         with self._cond:
             self._tokens.add(token)
             self._calls.append((method, params))

@@ -1,0 +1,112 @@
+"""Source scheduling in the store: sync with config, claims, outcomes and back-off."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from monitor.config import SourceConfig
+from monitor.store.models import Source
+from monitor.store.sources import (
+    MAX_BACKOFF,
+    Outcome,
+    all_sources,
+    backoff,
+    claim_all,
+    claim_due,
+    record_outcome,
+    sync_sources,
+)
+
+MINUTE = timedelta(minutes=1)
+
+
+def feed(source_id: str, url: str | None = None, enabled: bool = True) -> SourceConfig:
+    return SourceConfig(id=source_id, feed=url or f"https://example.org/{source_id}.xml",
+                        interval="10m", enabled=enabled)
+
+
+def test_new_sources_are_due_at_once_and_removed_ones_stop(store, now):
+    with store.session() as s:
+        sync_sources(s, [feed("a"), feed("b")], now)
+    with store.session() as s:
+        assert [c.source_id for c in claim_due(s, now)] == ["a", "b"]
+    with store.session() as s:
+        sync_sources(s, [feed("a"), feed("c", enabled=False)], now)
+        states = {row.id: row.active for row in all_sources(s)}
+    assert states == {"a": True, "b": False, "c": False}
+
+
+def test_a_claim_leases_the_source_so_a_second_tick_does_not_take_it(store, now):
+    with store.session() as s:
+        sync_sources(s, [feed("a")], now)
+    with store.session() as s:
+        assert len(claim_due(s, now)) == 1
+    with store.session() as s:
+        assert claim_due(s, now + MINUTE) == []
+
+
+def test_claim_all_takes_sources_that_are_not_due(store, now):
+    with store.session() as s:
+        sync_sources(s, [feed("a"), feed("b", enabled=False)], now)
+        record_outcome(s, "a", Outcome(), timedelta(hours=1), now)
+    with store.session() as s:
+        assert [c.source_id for c in claim_all(s, now)] == ["a"]
+
+
+def test_success_schedules_the_interval_and_keeps_validators(store, now):
+    with store.session() as s:
+        sync_sources(s, [feed("a")], now)
+        record_outcome(s, "a", Outcome(etag='"v1"', last_modified="Thu, 26 Nov 2026 10:00:00 GMT",
+                                       new_items=3), timedelta(minutes=10), now)
+    with store.session() as s:
+        claim = claim_due(s, now + timedelta(minutes=10))[0]
+        row = s.get_one(Source, "a")
+        assert row.last_new_item_at == now and row.last_success_at == now
+    assert (claim.etag, claim.last_modified) == ('"v1"', "Thu, 26 Nov 2026 10:00:00 GMT")
+
+
+def test_not_modified_keeps_the_old_validators(store, now):
+    with store.session() as s:
+        sync_sources(s, [feed("a")], now)
+        record_outcome(s, "a", Outcome(etag='"v1"'), MINUTE, now)
+        record_outcome(s, "a", Outcome(not_modified=True), MINUTE, now + MINUTE)
+        assert s.get_one(Source, "a").etag == '"v1"'
+
+
+def test_changing_a_feed_url_forgets_its_validators(store, now):
+    with store.session() as s:
+        sync_sources(s, [feed("a")], now)
+        record_outcome(s, "a", Outcome(etag='"v1"'), MINUTE, now)
+    with store.session() as s:
+        sync_sources(s, [feed("a", url="https://example.org/new.xml")], now)
+        row = s.get_one(Source, "a")
+        assert (row.url, row.etag, row.next_check_at) == ("https://example.org/new.xml", None, now)
+
+
+def test_failures_are_counted_and_back_off_from_the_third(store, now):
+    interval = timedelta(minutes=10)
+    with store.session() as s:
+        sync_sources(s, [feed("a")], now)
+        delays = []
+        for _ in range(4):
+            row = record_outcome(s, "a", Outcome(error="HTTP 500"), interval, now)
+            delays.append(row.next_check_at - now)
+        assert row.consecutive_failures == 4 and row.last_error == "HTTP 500"
+    assert delays == [interval, interval, interval * 2, interval * 4]
+    with store.session() as s:
+        assert record_outcome(s, "a", Outcome(), interval, now).consecutive_failures == 0
+
+
+def test_retry_after_pushes_the_next_check_back(store, now):
+    with store.session() as s:
+        sync_sources(s, [feed("a")], now)
+        row = record_outcome(s, "a", Outcome(error="HTTP 429", retry_after=timedelta(hours=2)),
+                             timedelta(minutes=10), now)
+        assert row.next_check_at == now + timedelta(hours=2)
+
+
+@pytest.mark.parametrize("failures", [3, 10, 40])
+def test_backoff_is_capped_at_a_day(failures):
+    assert backoff(timedelta(hours=1), failures) <= MAX_BACKOFF
