@@ -44,6 +44,8 @@ def setup_logging(level: str = "INFO", secrets: list[str] | None = None) -> None
     # httpx logs every Bot API URL, and those URLs carry the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
+    # python-telegram-bot's DEBUG lines carry whole updates: what people wrote and their names.
+    logging.getLogger("telegram").setLevel(max(logging.INFO, root.level))
     for noisy in ("scrapy", "twisted", "apscheduler.scheduler", "apscheduler.executors.default"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
     logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))

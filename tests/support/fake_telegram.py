@@ -11,6 +11,9 @@ its own event loop, so both plain sync tests and a bot running as a subprocess c
         api.fail("sendMessage", 429, "Too Many Requests: retry after 2", retry_after=2)
         api.set_down("refuse")  # outage: connections are refused until set_down(None)
 
+In end-to-end tests, `api.wait_for(lambda: api.polling, what="the bot to poll")` tells when
+the bot under test has started listening.
+
 python-telegram-bot appends the token to `base_url`, so requests arrive as
 `POST /bot<token>/<method>`. Parameters may come as form data (what PTB sends: every value
 as a string, objects and lists JSON-encoded), multipart form data or a JSON body; they are
@@ -277,13 +280,15 @@ class FakeBotApi:
         """
         with self._cond:
             self._blocked.add(chat_id)
-        return self._queue_update("my_chat_member", self._member_change(chat_id, "member", "kicked"))
+        change = self._member_change(chat_id, "member", "kicked")
+        return self._queue_update("my_chat_member", change)
 
     def unblock_bot(self, chat_id: int) -> dict[str, Any]:
         """The user restarts the bot: queue my_chat_member (new status "member")."""
         with self._cond:
             self._blocked.discard(chat_id)
-        return self._queue_update("my_chat_member", self._member_change(chat_id, "kicked", "member"))
+        change = self._member_change(chat_id, "kicked", "member")
+        return self._queue_update("my_chat_member", change)
 
     # ------------------------------------------------------------ test-side: records
 
@@ -345,7 +350,8 @@ class FakeBotApi:
     ) -> None:
         """Make the next `times` calls of `method` (to `chat_id`, if given) fail like Telegram."""
         with self._cond:
-            self._faults.append(_Fault(method.lower(), status, description, retry_after, chat_id, times))
+            fault = _Fault(method.lower(), status, description, retry_after, chat_id, times)
+            self._faults.append(fault)
 
     def set_down(self, mode: DownMode | None) -> None:
         """Simulate an outage: "refuse" (nothing listens on the port), "502" (every call gets
@@ -390,7 +396,10 @@ class FakeBotApi:
             lines.append(f"  {method} {shown}")
         lines = lines[-25:]
         lines.append(f"  (+ {polls} getUpdates polls)")
-        lines += [f"  FAILED {f['method']} -> {f['status']} {f['description']}" for f in self._failures[-10:]]
+        lines += [
+            f"  FAILED {f['method']} -> {f['status']} {f['description']}"
+            for f in self._failures[-10:]
+        ]
         lines.append(f"  pending updates: {[u['update_id'] for u in self._updates]}")
         return "Calls so far:\n" + "\n".join(lines)
 
@@ -487,7 +496,9 @@ class FakeBotApi:
         return web.json_response({"ok": True, "result": result})
 
     @staticmethod
-    def _error_response(status: int, description: str, retry_after: int | None = None) -> web.Response:
+    def _error_response(
+        status: int, description: str, retry_after: int | None = None
+    ) -> web.Response:
         body: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
         if retry_after is not None:
             body["parameters"] = {"retry_after": retry_after}
@@ -570,7 +581,8 @@ class FakeBotApi:
             with self._cond:
                 if self._allowed_updates is not None:
                     # Telegram never stores updates of types the bot did not ask for.
-                    self._updates = [u for u in self._updates if _update_type(u) in self._allowed_updates]
+                    allowed = self._allowed_updates
+                    self._updates = [u for u in self._updates if _update_type(u) in allowed]
                 batch = self._updates[:limit]
             remaining = deadline - loop.time()
             if batch or remaining <= 0 or self._closing or self._mode is not None:
@@ -670,7 +682,9 @@ class FakeBotApi:
 
     @staticmethod
     def _user(chat_id: int, language_code: str) -> dict[str, Any]:
-        return {"id": chat_id, "is_bot": False, "first_name": "Test", "language_code": language_code}
+        return {
+            "id": chat_id, "is_bot": False, "first_name": "Test", "language_code": language_code,
+        }
 
     def _next_message_id(self, chat_id: int) -> int:
         # One counter per chat shared by both sides, as in real private chats.

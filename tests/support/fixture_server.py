@@ -258,7 +258,9 @@ class FixtureServer:
 
     @staticmethod
     def _serve(request: web.BaseRequest, served: _Body) -> web.Response:
-        headers = CIMultiDict({"ETag": served.etag, "Last-Modified": _http_date(served.last_modified)})
+        headers = CIMultiDict(
+            {"ETag": served.etag, "Last-Modified": _http_date(served.last_modified)}
+        )
         headers.update(served.headers)  # case-insensitive replace, so overrides really override
         if request.method in ("GET", "HEAD") and _not_modified(request, served):
             return web.Response(status=304, headers=headers)
@@ -287,10 +289,13 @@ class FixtureServer:
         if path == "/redirect":
             if "to" not in query:
                 raise ValueError("/redirect needs ?to=URL")
-            return web.Response(status=int(query.get("status", "302")), headers={"Location": query["to"]})
+            status = int(query.get("status", "302"))
+            return web.Response(status=status, headers={"Location": query["to"]})
         if path == "/retry-after":
             seconds = query.get("seconds", "1")
-            return web.Response(status=429, text="Too Many Requests\n", headers={"Retry-After": seconds})
+            return web.Response(
+                status=429, text="Too Many Requests\n", headers={"Retry-After": seconds}
+            )
         return web.Response(status=404, text=f"no fixture at {path}\n")
 
     async def _huge(self, request: web.BaseRequest, mb: float) -> web.StreamResponse:

@@ -31,7 +31,9 @@ def client() -> Iterator[httpx.Client]:
         yield http
 
 
-def test_etag_and_last_modified_round_trip_to_304(server: FixtureServer, client: httpx.Client) -> None:
+def test_etag_and_last_modified_round_trip_to_304(
+    server: FixtureServer, client: httpx.Client
+) -> None:
     url = server.serve_bytes("/feed.xml", b"<rss>one</rss>")
 
     first = client.get(url)
@@ -70,7 +72,9 @@ def test_serve_file_guesses_type_and_adds_headers(
     assert response.content.decode("utf-8") == "<p>Забастовка</p>"
 
 
-def test_feed_items_are_escaped_newest_first_and_parse(server: FixtureServer, client: httpx.Client) -> None:
+def test_feed_items_are_escaped_newest_first_and_parse(
+    server: FixtureServer, client: httpx.Client
+) -> None:
     feed = server.feed("/rss.xml", title="Labour & civic")
     empty = client.get(feed.url)
     feed.add_item("Strike at <Plant> & Co", description="Workers <b>walked</b> out",
@@ -80,7 +84,8 @@ def test_feed_items_are_escaped_newest_first_and_parse(server: FixtureServer, cl
     response = client.get(feed.url, headers={"If-None-Match": empty.headers["ETag"]})
     parsed = feedparser.parse(response.content)
 
-    assert response.status_code == 200 and response.headers["Content-Type"].startswith("application/rss+xml")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("application/rss+xml")
     assert not parsed.bozo, parsed.get("bozo_exception")
     assert parsed.feed.title == "Labour & civic"
     assert [e.title for e in parsed.entries] == ["Забастовка", "Strike at <Plant> & Co"]
@@ -138,7 +143,9 @@ def test_huge_streams_the_requested_size(server: FixtureServer, client: httpx.Cl
     assert declared.headers["Content-Length"] == str(512 * 1024)
 
 
-def test_requests_are_recorded_with_lowercase_headers(server: FixtureServer, client: httpx.Client) -> None:
+def test_requests_are_recorded_with_lowercase_headers(
+    server: FixtureServer, client: httpx.Client
+) -> None:
     client.get(server.url("/status/204?x=1"), headers={"X-Probe": "yes"})
     client.get(server.url("/status/204?x=2"))
 
@@ -149,7 +156,7 @@ def test_requests_are_recorded_with_lowercase_headers(server: FixtureServer, cli
 
 def test_reachable_from_a_subprocess(server: FixtureServer) -> None:
     url = server.serve_bytes("/hello", b"hi from the fixture", content_type="text/plain")
-    script = "import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1]).read().decode())"
+    script = "import sys, urllib.request as u; print(u.urlopen(sys.argv[1]).read().decode())"
 
     result = subprocess.run([sys.executable, "-c", script, url], capture_output=True, text=True,
                             timeout=30, check=True)

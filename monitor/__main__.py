@@ -1,0 +1,5 @@
+"""`python -m monitor` is the `dozor` command."""
+
+from monitor.cli import main
+
+main()
