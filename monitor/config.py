@@ -111,6 +111,7 @@ class TelegramConfig(_Strict):
 
 class FetchConfig(_Strict):
     user_agent: str = "Dozor/0.1 (+https://github.com/dozor-monitor/dozor)"
+    timeout: Duration = timedelta(seconds=20)
 
 
 class SourceConfig(_Strict):

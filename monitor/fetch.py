@@ -73,7 +73,7 @@ def scrapy_settings(config: Config) -> Settings:
             # The scheduler retries with back-off across polls; retrying inside one crawl only
             # delays the other sources in the batch.
             "RETRY_ENABLED": False,
-            "DOWNLOAD_TIMEOUT": 20,
+            "DOWNLOAD_TIMEOUT": config.fetch.timeout.total_seconds(),
             "DOWNLOAD_MAXSIZE": 15 * 1024 * 1024,
             "DOWNLOAD_WARNSIZE": 0,
             "REDIRECT_MAX_TIMES": 5,
@@ -153,7 +153,6 @@ def _conditional_headers(claim: SourceClaim) -> dict[str, str]:
 
 # Transport failures in the words an operator would use, keyed by exception class name.
 _PLAIN = {
-    "DNSLookupError": "DNS lookup failed (no such host, or no network)",
     "ConnectionRefusedError": "connection refused",
     "DownloadConnectionRefusedError": "connection refused",
     "TimeoutError": "timed out",
@@ -172,4 +171,7 @@ def _describe(failure: Failure) -> str:
     plain = _PLAIN.get(name)
     if plain:
         return plain
+    if name in ("DNSLookupError", "CannotResolveHostError"):
+        # Twisted's own text names the host: "DNS lookup failed: no results for ...: vlast.kz."
+        return text.rstrip(".") + " (no such host, or no network)"
     return f"{name}: {text}" if text and not text.startswith(name) else text or name
