@@ -74,6 +74,22 @@ def format_duration(value: timedelta) -> str:
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?\s*$", re.IGNORECASE)
+_SIZE_UNITS = {"b": 1, "kb": 1024, "mb": 1024**2, "gb": 1024**3}
+
+
+def parse_size(value: Any) -> int:
+    """`15MB`, `512KB`, `2GB` or a number of bytes → bytes."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    match = _SIZE.match(value) if isinstance(value, str) else None
+    if not match:
+        raise ValueError(f"expected a size such as 15MB or 512KB, got {value!r}")
+    return int(float(match.group(1)) * _SIZE_UNITS[(match.group(2) or "b").lower()])
+
+
+ByteSize = Annotated[int, BeforeValidator(parse_size)]
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -112,6 +128,9 @@ class TelegramConfig(_Strict):
 class FetchConfig(_Strict):
     user_agent: str = "Dozor/0.1 (+https://github.com/dozor-monitor/dozor)"
     timeout: Duration = timedelta(seconds=20)
+    max_size: ByteSize = 15 * 1024 * 1024  # after decompression: compression bombs stop here
+    max_redirects: int = Field(default=5, ge=0, le=20)
+    pause_after: int = Field(default=10, ge=1)  # failures in a row before a source is paused
 
 
 class SourceConfig(_Strict):
@@ -120,6 +139,8 @@ class SourceConfig(_Strict):
     feed: str
     interval: Duration = timedelta(minutes=10)
     enabled: bool = True
+    allow_private: bool = False  # may fetch (or be redirected to) loopback/private addresses
+    fetch_article: bool = False  # also fetch each new item's page and match its main text
 
     @field_validator("feed")
     @classmethod

@@ -1,7 +1,9 @@
-"""Fetch feeds through Scrapy's downloader and hand back raw responses, one per source.
+"""Fetch URLs through Scrapy's downloader and hand back raw responses, one per job.
 
-One crawl fetches a batch of due sources: Scrapy applies per-domain concurrency, size and time
-limits in one place. The spider does no parsing: parsing is a pure step that runs in a thread.
+One crawl fetches a batch (the due feeds, or the new articles' pages): Scrapy applies per-domain
+concurrency, size and time limits in one place. The spider does no parsing: parsing is a pure step
+that runs in a thread. Each request carries its `FetchJob` in `meta["dozor_job"]`, where the
+downloader middlewares read the per-source settings.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from scrapy.settings import Settings
 from twisted.python.failure import Failure
 
 from monitor.config import Config
-from monitor.store.sources import SourceClaim
 
 log = logging.getLogger(__name__)
 
@@ -27,10 +28,21 @@ _OWN_STATUSES = [304, *range(400, 600)]
 
 
 @dataclass(frozen=True)
-class FetchResult:
-    """One source's outcome: a response (any status) or a transport error."""
+class FetchJob:
+    """One URL to fetch. `key` identifies it in the results (a source id, or an article URL)."""
 
-    source_id: str
+    key: str
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    allow_private: bool = False
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """One job's outcome: a response (any status) or a transport error."""
+
+    key: str
     url: str
     status: int | None = None
     body: bytes = b""
@@ -84,70 +96,61 @@ def scrapy_settings(config: Config) -> Settings:
     )
 
 
-class FeedFetchSpider(scrapy.Spider):
-    """Downloads a batch of feed URLs and records each response or failure in `results`."""
+class FetchSpider(scrapy.Spider):
+    """Downloads a batch of jobs and records each response or failure in `results`."""
 
-    name = "dozor_feed_fetch"
+    name = "dozor_fetch"
 
-    def __init__(self, requests: list[SourceClaim], results: list[FetchResult], **kwargs: Any):
+    def __init__(self, jobs: list[FetchJob], results: dict[str, FetchResult], **kwargs: Any):
         super().__init__(**kwargs)
-        self.fetch_requests = requests
+        self.jobs = jobs
         self.results = results
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        for request in self.fetch_requests:
+        for job in self.jobs:
             yield scrapy.Request(
-                request.url,
-                headers=_conditional_headers(request),
+                job.url,
+                headers=_conditional_headers(job),
                 callback=self.got_response,
                 errback=self.got_failure,
                 dont_filter=True,
-                meta={"fetch": request, "handle_httpstatus_list": _OWN_STATUSES},
+                meta={"dozor_job": job, "handle_httpstatus_list": _OWN_STATUSES},
             )
 
     def got_response(self, response: Response) -> None:
-        request: SourceClaim = response.meta["fetch"]
+        job: FetchJob = response.meta["dozor_job"]
         headers = {
             key.decode("latin-1").lower(): b", ".join(values).decode("latin-1")
             for key, values in response.headers.items()
         }
-        self.results.append(
-            FetchResult(
-                source_id=request.source_id,
-                url=response.url,
-                status=response.status,
-                body=response.body,
-                headers=headers,
-            )
+        self.results[job.key] = FetchResult(
+            key=job.key, url=response.url, status=response.status, body=response.body, headers=headers
         )
 
     def got_failure(self, failure: Failure) -> None:
-        request: SourceClaim = failure.request.meta["fetch"]  # type: ignore[attr-defined]
-        self.results.append(
-            FetchResult(source_id=request.source_id, url=request.url, error=_describe(failure))
-        )
+        job: FetchJob = failure.request.meta["dozor_job"]  # type: ignore[attr-defined]
+        self.results[job.key] = FetchResult(key=job.key, url=job.url, error=_describe(failure))
 
 
-async def fetch_all(runner: AsyncCrawlerRunner, requests: list[SourceClaim]) -> list[FetchResult]:
-    """Fetch every request in one crawl; every request gets exactly one result."""
-    if not requests:
+STOPPED = "crawl stopped"
+
+
+async def fetch_all(runner: AsyncCrawlerRunner, jobs: list[FetchJob]) -> list[FetchResult]:
+    """Fetch every job in one crawl; every job gets exactly one result, in the jobs' order."""
+    if not jobs:
         return []
-    results: list[FetchResult] = []
-    await runner.crawl(FeedFetchSpider, requests=requests, results=results)
-    answered = {result.source_id for result in results}
-    for request in requests:
-        if request.source_id not in answered:
-            # The crawl was stopped (shutdown) before this request finished.
-            results.append(FetchResult(request.source_id, request.url, error="crawl stopped"))
-    return results
+    results: dict[str, FetchResult] = {}
+    await runner.crawl(FetchSpider, jobs=jobs, results=results)
+    # A job with no result was cut short by shutdown: say so rather than drop it.
+    return [results.get(job.key) or FetchResult(job.key, job.url, error=STOPPED) for job in jobs]
 
 
-def _conditional_headers(claim: SourceClaim) -> dict[str, str]:
+def _conditional_headers(job: FetchJob) -> dict[str, str]:
     headers = {"Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.8"}
-    if claim.etag:
-        headers["If-None-Match"] = claim.etag
-    if claim.last_modified:
-        headers["If-Modified-Since"] = claim.last_modified
+    if job.etag:
+        headers["If-None-Match"] = job.etag
+    if job.last_modified:
+        headers["If-Modified-Since"] = job.last_modified
     return headers
 
 

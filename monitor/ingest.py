@@ -38,30 +38,30 @@ class PollReport:
 
 def ingest(store: Store, config: Config, matcher: Matcher, result: FetchResult, now: datetime) -> PollReport:
     """Record one source's fetch result; never raises for bad input from the web."""
-    source = config.source(result.source_id)
+    source = config.source(result.key)
     interval = source.interval if source else DEFAULT_INTERVAL
     retry_after = parse_retry_after(result.retry_after, now) if result.problem else None
     if result.problem or result.not_modified:
         outcome = Outcome(error=result.problem, not_modified=result.not_modified, retry_after=retry_after)
         with store.session() as session:
-            row = record_outcome(session, result.source_id, outcome, interval, now)
-        report = PollReport(result.source_id, result.url, error=result.problem, not_modified=result.not_modified)
+            row = record_outcome(session, result.key, outcome, interval, now)
+        report = PollReport(result.key, result.url, error=result.problem, not_modified=result.not_modified)
         _log(report, row.consecutive_failures, row.next_check_at)
         return report
 
     parsed = parse_feed(result.body, result.url, result.headers, now)
     matched = [MatchedItem(item, matcher.match(item.title, item.summary)) for item in parsed.items]
     with store.session() as session:
-        stored = store_items(session, result.source_id, matched, now) if not parsed.problem else None
+        stored = store_items(session, result.key, matched, now) if not parsed.problem else None
         outcome = Outcome(
             error=parsed.problem,
             etag=result.headers.get("etag"),
             last_modified=result.headers.get("last-modified"),
             new_items=stored.new_articles if stored else 0,
         )
-        row = record_outcome(session, result.source_id, outcome, interval, now)
+        row = record_outcome(session, result.key, outcome, interval, now)
     report = PollReport(
-        result.source_id,
+        result.key,
         result.url,
         error=parsed.problem,
         items=len(parsed.items),

@@ -22,7 +22,7 @@ from scrapy.utils.reactor import install_reactor
 from sqlalchemy.orm import Session
 
 from monitor.config import Config
-from monitor.fetch import FetchResult, fetch_all, scrapy_settings
+from monitor.fetch import STOPPED, FetchJob, FetchResult, fetch_all, scrapy_settings
 from monitor.ingest import PollReport, ingest
 from monitor.match import Matcher
 from monitor.store.db import Store
@@ -90,27 +90,34 @@ class Poller:
     async def _poll(self, claims: list[SourceClaim]) -> list[PollReport]:
         if not claims:
             return []
+        jobs = [self._job(claim) for claim in claims]
         try:
-            results = await fetch_all(self.runner, claims)
+            results = await fetch_all(self.runner, jobs)
         except asyncio.CancelledError:
             await asyncio.to_thread(self._release, [c.source_id for c in claims])
             raise
         reports = await asyncio.gather(*(asyncio.to_thread(self._ingest, r) for r in results))
         return [report for report in reports if report is not None]
 
+    def _job(self, claim: SourceClaim) -> FetchJob:
+        source = self.config.source(claim.source_id)
+        return FetchJob(key=claim.source_id, url=claim.url, etag=claim.etag,
+                        last_modified=claim.last_modified,
+                        allow_private=bool(source and source.allow_private))
+
     def _release(self, source_ids: list[str]) -> None:
         with self.store.session() as session:
             release(session, source_ids, utcnow())
 
     def _ingest(self, result: FetchResult) -> PollReport | None:
-        if result.error == "crawl stopped":
-            self._release([result.source_id])
+        if result.error == STOPPED:
+            self._release([result.key])
             return None
         try:
             report = ingest(self.store, self.config, self.matcher, result, utcnow())
         except Exception:
             # Our bug, not the source's: log it with the source and keep the others going.
-            log.exception("source=%s url=%s ingest failed", result.source_id, result.url)
+            log.exception("source=%s url=%s ingest failed", result.key, result.url)
             return None
         if self.on_report:
             self.on_report(report)
