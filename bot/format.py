@@ -37,3 +37,8 @@ def _fit(text: str, room: int) -> str:
     while cut > 0 and len(escape(text[:cut])) + 1 > room:
         cut -= max(1, (len(escape(text[:cut])) + 1 - room) // 6)
     return escape(text[:cut]) + "…"
+
+
+def event_html(message: str) -> str:
+    """An operator notice (a source paused or silent) for the admins."""
+    return f"⚠️ <b>Dozor operator notice</b>\n{escape(message[: MAX_MESSAGE - 100])}"

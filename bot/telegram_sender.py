@@ -17,9 +17,9 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 from bot.commands import Commands
-from bot.format import alert_html, alert_plain
+from bot.format import alert_html, alert_plain, event_html
 from monitor.config import Config
-from monitor.store import outbox
+from monitor.store import events, outbox
 from monitor.store.db import Store
 from monitor.store.subscribers import forget
 
@@ -71,6 +71,8 @@ class TelegramSender:
         now = utcnow()
         if self._paused_until and now < self._paused_until:
             return 0
+        if not await self._send_events(now):
+            return 0
         alerts = await asyncio.to_thread(self._due, now)
         sent = 0
         held: set[int] = set()  # chats with a failed alert this round: keep their order
@@ -85,6 +87,36 @@ class TelegramSender:
             else:
                 held.add(alert.chat_id)
         return sent
+
+    async def _send_events(self, now: datetime) -> bool:
+        """Send pending operator events to every admin; False when Telegram asked us to pause."""
+        admins = self.config.telegram.admins
+        if not admins:
+            return True  # kept pending: admins added later still hear about them
+        pending = await asyncio.to_thread(self._write, events.due_events, now)
+        for event in pending:
+            try:
+                for chat_id in admins:
+                    await self._send_to_admin(chat_id, event_html(event.message))
+            except RetryAfter as exc:
+                await self._pause_for(exc)
+                return False
+            except (NetworkError, TelegramError) as exc:
+                delay = min(timedelta(seconds=2 ** min(event.attempts, 12)), MAX_RETRY_DELAY)
+                await asyncio.to_thread(self._write, events.mark_event_retry, event.event_id, utcnow(), delay)
+                log.warning("operator event %d not sent (%s); retrying in %ss",
+                            event.event_id, exc, delay.total_seconds())
+                continue
+            await asyncio.to_thread(self._write, events.mark_event_sent, event.event_id, utcnow())
+            log.info("operator event %d (%s) sent to %d admins", event.event_id, event.kind, len(admins))
+        return True
+
+    async def _send_to_admin(self, chat_id: int, html: str) -> None:
+        try:
+            await self.app.bot.send_message(chat_id, html, parse_mode=ParseMode.HTML)
+        except Forbidden:
+            # An admin who blocked the bot must not hold the others' notices back.
+            log.warning("an admin chat has blocked the bot; check telegram.admins in the config")
 
     def _due(self, now: datetime) -> list[outbox.PendingAlert]:
         with self.store.session() as session:
@@ -127,13 +159,16 @@ class TelegramSender:
         return "sent"
 
     async def _pause(self, alert: outbox.PendingAlert, exc: RetryAfter) -> str:
+        await self._pause_for(exc)
+        return "paused"
+
+    async def _pause_for(self, exc: RetryAfter) -> None:
         wait = exc.retry_after
         delay = wait if isinstance(wait, timedelta) else timedelta(seconds=float(wait))
         until = utcnow() + delay
         self._paused_until = until
         await asyncio.to_thread(self._write, outbox.postpone_all, until)
         log.warning("Telegram asked to slow down: pausing all sending for %ss", delay.total_seconds())
-        return "paused"
 
     async def _retry_later(self, alert: outbox.PendingAlert, exc: TelegramError) -> str:
         now = utcnow()

@@ -10,7 +10,7 @@ import logging
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -133,27 +133,50 @@ def _serve(config: Config, path: Path, store: Store, token: str | None, once: bo
 
 @app.command()
 def sources(config: ConfigOption = None) -> None:
-    """Source health: status, last success, last error, failures in a row, next check."""
-    from monitor.store.sources import all_sources
+    """Source health: status, last success, last error, failures in a row, items in the last
+    24 h, last new item, next check. Silent and paused sources are flagged."""
+    from datetime import timedelta
+
+    from monitor.store.sources import all_sources, items_since
 
     loaded, path, env = _load(config)
     store = _open_store(loaded, path, env)
     now = datetime.now(timezone.utc)
     with store.session() as session:
         rows = all_sources(session)
+        recent = items_since(session, now - timedelta(hours=24))
     table = Table(title=f"Sources ({path})")
-    for column in ("id", "status", "last success", "last error", "failures", "next check"):
+    for column in ("id", "status", "last success", "last error", "failures", "items 24h",
+                   "last new item", "next check"):
         table.add_column(column, overflow="fold")
     configured = {s.id for s in loaded.sources}
     for row in rows:
-        status = _status(row.active, row.consecutive_failures, row.last_success_at, row.id in configured)
         error = f"{_ago(row.last_error_at, now)}: {row.last_error}" if row.last_error else ""
-        table.add_row(row.id, status, _ago(row.last_success_at, now), error,
-                      str(row.consecutive_failures), _until(row.next_check_at, now) if row.active else "")
+        next_check = _until(row.next_check_at, now) if row.active and not row.paused_at else ""
+        table.add_row(row.id, _status(row, row.id in configured), _ago(row.last_success_at, now),
+                      error, str(row.consecutive_failures), str(recent.get(row.id, 0)),
+                      _ago(row.last_new_item_at, now), next_check)
     for source in loaded.sources:
         if source.id not in {r.id for r in rows}:
-            table.add_row(source.id, "new", "", "", "0", "at next start")
+            table.add_row(source.id, "new", "never", "", "0", "0", "never", "at next start")
     out.print(table)
+
+
+@app.command()
+def resume(
+    source_id: Annotated[str, typer.Argument(help="The id of a paused source.")],
+    config: ConfigOption = None,
+) -> None:
+    """Resume a paused source: clear its failures and check it at the next tick."""
+    from monitor.store.sources import resume as resume_source
+
+    loaded, path, env = _load(config)
+    store = _open_store(loaded, path, env)
+    with store.session() as session:
+        found = resume_source(session, source_id, datetime.now(timezone.utc))
+    if not found:
+        _fail(1, [f"no source {source_id!r} in the database (see: dozor sources)"])
+    out.print(f"{source_id}: resumed; it will be checked at the next tick", highlight=False)
 
 
 @app.command()
@@ -185,14 +208,19 @@ def hits(
     out.print(table)
 
 
-def _status(active: bool, failures: int, last_success: datetime | None, configured: bool) -> str:
+def _status(row: Any, configured: bool) -> str:
     if not configured:
         return "removed"
-    if not active:
+    if not row.active:
         return "disabled"
-    if failures:
-        return f"failing ({failures})"
-    return "ok" if last_success else "not checked yet"
+    if row.paused_at:
+        return "PAUSED"
+    flags = ["SILENT"] if row.silent_since else []
+    if row.consecutive_failures:
+        flags.append(f"failing ({row.consecutive_failures})")
+    if not flags:
+        flags.append("ok" if row.last_success_at else "not checked yet")
+    return ", ".join(flags)
 
 
 def _ago(when: datetime | None, now: datetime) -> str:
@@ -228,3 +256,9 @@ def _safe_url(url: str) -> str:
 
 def _first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+# `dozor parse` lives in its own module; registered here so `dozor --help` lists it.
+from monitor.cli_parse import parse_command  # noqa: E402
+
+app.command("parse")(parse_command)

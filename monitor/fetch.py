@@ -11,15 +11,19 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import scrapy
 from scrapy.crawler import AsyncCrawlerRunner
+from scrapy.exceptions import DownloadCancelledError, DownloadTimeoutError, IgnoreRequest
 from scrapy.http import Response
-from scrapy.settings import Settings
+from scrapy.settings import BaseSettings, Settings
 from twisted.python.failure import Failure
 
-from monitor.config import Config
+from monitor.conditional_get import ConditionalGetMiddleware
+from monitor.config import Config, format_duration
+from monitor.fetch_guard import FetchRefused, UrlGuardMiddleware
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +76,8 @@ class FetchResult:
 
 
 def scrapy_settings(config: Config) -> Settings:
-    """Downloader settings shared by every crawl."""
+    """Downloader settings shared by every crawl: the limits from `fetch:` and our middlewares."""
+    timeout = config.fetch.timeout.total_seconds()
     return Settings(
         {
             "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
@@ -85,13 +90,24 @@ def scrapy_settings(config: Config) -> Settings:
             # The scheduler retries with back-off across polls; retrying inside one crawl only
             # delays the other sources in the batch.
             "RETRY_ENABLED": False,
-            "DOWNLOAD_TIMEOUT": config.fetch.timeout.total_seconds(),
-            "DOWNLOAD_MAXSIZE": 15 * 1024 * 1024,
+            # A deadline for the whole response, so a body that trickles forever times out too.
+            "DOWNLOAD_TIMEOUT": timeout,
+            # Checked against Content-Length, the bytes received, and (since Scrapy 2.11) the
+            # decompressed size, so a gzip bomb stops at the limit too.
+            "DOWNLOAD_MAXSIZE": config.fetch.max_size,
             "DOWNLOAD_WARNSIZE": 0,
-            "REDIRECT_MAX_TIMES": 5,
+            "REDIRECT_MAX_TIMES": config.fetch.max_redirects,
             "CONCURRENT_REQUESTS": 16,
             "CONCURRENT_REQUESTS_PER_DOMAIN": 2,
             "DOWNLOAD_DELAY": 0,
+            "DOWNLOADER_MIDDLEWARES": {
+                # Beside DefaultHeadersMiddleware (400): it only adds headers.
+                ConditionalGetMiddleware: 450,
+                # Closest to the download handler: it vets the URL that is really fetched, after
+                # every other middleware had its say, and it sees each response before
+                # RedirectMiddleware (600) acts on its Location.
+                UrlGuardMiddleware: 950,
+            },
         }
     )
 
@@ -110,7 +126,7 @@ class FetchSpider(scrapy.Spider):
         for job in self.jobs:
             yield scrapy.Request(
                 job.url,
-                headers=_conditional_headers(job),
+                headers=_FEED_HEADERS,
                 callback=self.got_response,
                 errback=self.got_failure,
                 dont_filter=True,
@@ -129,7 +145,8 @@ class FetchSpider(scrapy.Spider):
 
     def got_failure(self, failure: Failure) -> None:
         job: FetchJob = failure.request.meta["dozor_job"]  # type: ignore[attr-defined]
-        self.results[job.key] = FetchResult(key=job.key, url=job.url, error=_describe(failure))
+        error = _describe(failure, self.settings)
+        self.results[job.key] = FetchResult(key=job.key, url=job.url, error=error)
 
 
 STOPPED = "crawl stopped"
@@ -145,21 +162,14 @@ async def fetch_all(runner: AsyncCrawlerRunner, jobs: list[FetchJob]) -> list[Fe
     return [results.get(job.key) or FetchResult(job.key, job.url, error=STOPPED) for job in jobs]
 
 
-def _conditional_headers(job: FetchJob) -> dict[str, str]:
-    headers = {"Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.8"}
-    if job.etag:
-        headers["If-None-Match"] = job.etag
-    if job.last_modified:
-        headers["If-Modified-Since"] = job.last_modified
-    return headers
-
+# The validators (If-None-Match, If-Modified-Since) are added by ConditionalGetMiddleware.
+_FEED_HEADERS = {"Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.8"}
 
 # Transport failures in the words an operator would use, keyed by exception class name.
 _PLAIN = {
     "ConnectionRefusedError": "connection refused",
     "DownloadConnectionRefusedError": "connection refused",
     "TimeoutError": "timed out",
-    "DownloadTimeoutError": "timed out",
     "TCPTimedOutError": "timed out connecting",
     "ConnectionLost": "connection lost mid-response",
     "ResponseNeverReceived": "connection closed before any response",
@@ -167,8 +177,11 @@ _PLAIN = {
 }
 
 
-def _describe(failure: Failure) -> str:
+def _describe(failure: Failure, settings: BaseSettings) -> str:
     value = failure.value
+    limit = _limit_reached(value, failure.request, settings)  # type: ignore[attr-defined]
+    if limit:
+        return limit
     name = value.__class__.__name__
     text = str(value).strip()
     plain = _PLAIN.get(name)
@@ -178,3 +191,35 @@ def _describe(failure: Failure) -> str:
         # Twisted's own text names the host: "DNS lookup failed: no results for ...: vlast.kz."
         return text.rstrip(".") + " (no such host, or no network)"
     return f"{name}: {text}" if text and not text.startswith(name) else text or name
+
+
+def _limit_reached(error: BaseException, request: scrapy.Request, settings: BaseSettings) -> str | None:
+    """The words for a failure caused by a `fetch:` limit or the URL guard; None for any other."""
+    if isinstance(error, FetchRefused):
+        return str(error)
+    if isinstance(error, DownloadTimeoutError):
+        return f"timed out after {_seconds(settings.getfloat('DOWNLOAD_TIMEOUT'))}"
+    max_size = _size(settings.getint("DOWNLOAD_MAXSIZE"))
+    if isinstance(error, DownloadCancelledError):
+        # The HTTP/1.1 handler cancels a download only past DOWNLOAD_MAXSIZE, whether announced
+        # by Content-Length or counted as it arrives (a timeout is re-raised as a timeout).
+        return f"response larger than {max_size} (limit fetch.max_size)"
+    if not isinstance(error, IgnoreRequest):
+        return None
+    if type(error.__cause__).__name__ == "_DecompressionMaxSizeExceeded":
+        return f"response larger than {max_size} once decompressed (limit fetch.max_size)"
+    if str(error) == "max redirections reached":  # RedirectMiddleware's words, Scrapy 2.x
+        loop = " in a loop" if request.url in request.meta.get("redirect_urls", ()) else ""
+        return f"too many redirects{loop} (more than {settings.getint('REDIRECT_MAX_TIMES')})"
+    return None
+
+
+def _seconds(seconds: float) -> str:
+    return format_duration(timedelta(seconds=seconds)) if seconds == int(seconds) else f"{seconds:g}s"
+
+
+def _size(size: int) -> str:
+    for unit, factor in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
+        if size >= factor:
+            return f"{round(size / factor, 1):g} {unit}"
+    return f"{size} bytes"

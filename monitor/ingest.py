@@ -1,6 +1,9 @@
-"""One fetched response → parsed items → matches → stored articles, hits and outbox rows.
+"""A fetched feed → its new items → (their pages' main text) → matches → stored, in two steps.
 
-Blocking (feedparser and the database), so the runtime calls it in a worker thread.
+`read_feed` parses the response and keeps the items not seen before; the runtime then fetches the
+pages of those items for `fetch_article` sources; `record_feed` matches and stores everything in
+one transaction and updates the source's health. Both are blocking (feedparser, trafilatura, the
+database), so the runtime calls them in worker threads.
 """
 
 from __future__ import annotations
@@ -13,14 +16,28 @@ from email.utils import parsedate_to_datetime
 from monitor.config import Config
 from monitor.fetch import FetchResult
 from monitor.match import Matcher
-from monitor.parse import parse_feed
-from monitor.store.articles import MatchedItem, NewHit, store_items
+from monitor.parse import FeedItem, parse_feed
+from monitor.store.articles import MatchedItem, NewHit, store_items, unseen_urls
 from monitor.store.db import Store
-from monitor.store.sources import Outcome, record_outcome
+from monitor.store.sources import Outcome, check_silence, record_outcome
 
 log = logging.getLogger(__name__)
 
 DEFAULT_INTERVAL = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class FeedRead:
+    """A feed response read: its new items, or why it could not be used."""
+
+    result: FetchResult
+    new_items: list[FeedItem] = field(default_factory=list)
+    total_items: int = 0
+    problem: str | None = None
+
+    @property
+    def source_id(self) -> str:
+        return self.result.key
 
 
 @dataclass(frozen=True)
@@ -36,40 +53,53 @@ class PollReport:
     hits: list[NewHit] = field(default_factory=list)
 
 
-def ingest(store: Store, config: Config, matcher: Matcher, result: FetchResult, now: datetime) -> PollReport:
-    """Record one source's fetch result; never raises for bad input from the web."""
-    source = config.source(result.key)
-    interval = source.interval if source else DEFAULT_INTERVAL
-    retry_after = parse_retry_after(result.retry_after, now) if result.problem else None
+def read_feed(store: Store, result: FetchResult, now: datetime) -> FeedRead:
+    """Parse a response and keep the items no source has brought before."""
     if result.problem or result.not_modified:
-        outcome = Outcome(error=result.problem, not_modified=result.not_modified, retry_after=retry_after)
-        with store.session() as session:
-            row = record_outcome(session, result.key, outcome, interval, now)
-        report = PollReport(result.key, result.url, error=result.problem, not_modified=result.not_modified)
-        _log(report, row.consecutive_failures, row.next_check_at)
-        return report
-
+        return FeedRead(result, problem=result.problem)
     parsed = parse_feed(result.body, result.url, result.headers, now)
-    matched = [MatchedItem(item, matcher.match(item.title, item.summary)) for item in parsed.items]
+    if parsed.problem:
+        return FeedRead(result, problem=parsed.problem)
     with store.session() as session:
-        stored = store_items(session, result.key, matched, now) if not parsed.problem else None
+        fresh = unseen_urls(session, [(item.url, item.guid) for item in parsed.items])
+    new = [item for item in parsed.items if item.url in fresh]
+    return FeedRead(result, new_items=new, total_items=len(parsed.items))
+
+
+def record_feed(
+    store: Store, config: Config, matcher: Matcher, read: FeedRead, texts: dict[str, str], now: datetime
+) -> PollReport:
+    """Match the new items (with their page text when fetched), store them, update health."""
+    source = config.source(read.source_id)
+    interval = source.interval if source else DEFAULT_INTERVAL
+    result = read.result
+    matched = [_matched(matcher, item, texts.get(item.url)) for item in read.new_items]
+    with store.session() as session:
+        stored = store_items(session, read.source_id, matched, now) if matched else None
         outcome = Outcome(
-            error=parsed.problem,
+            error=read.problem,
+            not_modified=result.not_modified,
             etag=result.headers.get("etag"),
             last_modified=result.headers.get("last-modified"),
             new_items=stored.new_articles if stored else 0,
+            retry_after=parse_retry_after(result.retry_after, now) if read.problem else None,
         )
-        row = record_outcome(session, result.key, outcome, interval, now)
+        row = record_outcome(session, read.source_id, outcome, interval, now, config.fetch.pause_after)
+        if not read.problem:
+            check_silence(session, read.source_id, now)
+        failures, next_check, paused = row.consecutive_failures, row.next_check_at, row.paused_at
     report = PollReport(
-        result.key,
-        result.url,
-        error=parsed.problem,
-        items=len(parsed.items),
-        new_articles=stored.new_articles if stored else 0,
+        read.source_id, result.url, error=read.problem, not_modified=result.not_modified,
+        items=read.total_items, new_articles=stored.new_articles if stored else 0,
         hits=stored.hits if stored else [],
     )
-    _log(report, row.consecutive_failures, row.next_check_at)
+    _log(report, failures, next_check, paused is not None)
     return report
+
+
+def _matched(matcher: Matcher, item: FeedItem, text: str | None) -> MatchedItem:
+    body = f"{item.summary}\n{text}" if text else item.summary
+    return MatchedItem(item, matcher.match(item.title, body), text=text)
 
 
 def parse_retry_after(value: str | None, now: datetime) -> timedelta | None:
@@ -86,19 +116,17 @@ def parse_retry_after(value: str | None, now: datetime) -> timedelta | None:
     return max(when - now, timedelta()) if when.tzinfo else None
 
 
-def _log(report: PollReport, failures: int, next_check: datetime | None) -> None:
-    due = next_check.strftime("%H:%M:%S") if next_check else "?"
+def _log(report: PollReport, failures: int, next_check: datetime | None, paused: bool) -> None:
+    due = "paused (dozor resume to restart)" if paused else (
+        f"next check {next_check:%H:%M:%S} UTC" if next_check else "next check ?")
     if report.error:
-        log.warning(
-            "source=%s url=%s failed: %s (failure %d in a row; next check %s UTC)",
-            report.source_id, report.url, report.error, failures, due,
-        )
+        log.warning("source=%s url=%s failed: %s (failure %d in a row; %s)",
+                    report.source_id, report.url, report.error, failures, due)
     elif report.not_modified:
-        log.info("source=%s url=%s not modified; next check %s UTC", report.source_id, report.url, due)
+        log.info("source=%s url=%s not modified; %s", report.source_id, report.url, due)
     else:
-        log.info(
-            "source=%s url=%s items=%d new=%d hits=%d; next check %s UTC",
-            report.source_id, report.url, report.items, report.new_articles, len(report.hits), due,
-        )
+        log.info("source=%s url=%s items=%d new=%d hits=%d; %s", report.source_id, report.url,
+                 report.items, report.new_articles, len(report.hits), due)
     for hit in report.hits:
-        log.info("source=%s topic=%s hit url=%s deliveries=%d", hit.source_id, hit.topic_id, hit.url, hit.deliveries)
+        log.info("source=%s topic=%s hit url=%s deliveries=%d",
+                 hit.source_id, hit.topic_id, hit.url, hit.deliveries)

@@ -1,19 +1,24 @@
-"""Feed bytes → normalised items. Pure: no I/O, safe to run in a worker thread."""
+"""Feed bytes → normalised items. Pure: no I/O, safe to run in a worker thread.
+
+    parse_feed ── JSON object?  yes ── jsonfeed.read_json_feed ──┐
+                                no ─── xmlfeed.read_xml_feed ────┴── RawFeed ── FeedItem per entry
+
+Readers raise NotAFeed with the reason; parse_feed returns it as `problem`, never raises for bad input.
+"""
 
 from __future__ import annotations
 
-import calendar
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Any
+from datetime import datetime
 
-import feedparser
+from monitor.feedmodel import NotAFeed, RawEntry, RawFeed
+from monitor.jsonfeed import looks_like_json_feed, read_json_feed
+from monitor.language import guess_language, language_tag
+from monitor.normalise import canonical_url, clean_text, published_time
+from monitor.xmlfeed import read_xml_feed
 
-from monitor.normalise import canonical_url, plain_text
-
-# A date this far in the future is a publisher's mistake; use the fetch time instead.
-_FUTURE_SLACK = timedelta(days=1)
-_EARLIEST = datetime(1995, 1, 1, tzinfo=timezone.utc)
+_HEADLINE = 120  # characters of summary that stand in for a missing title
 
 
 @dataclass(frozen=True)
@@ -33,46 +38,42 @@ class ParsedFeed:
     items: list[FeedItem]
     title: str
     problem: str | None = None  # set when the feed could not be read at all
+    format: str = ""  # "rss20", "atom10", "json1.1" … as detected
+    encoding: str | None = None  # how the bytes were decoded
+    skipped: int = 0  # entries dropped for having no http(s) link
 
 
-def parse_feed(body: bytes, url: str, headers: dict[str, str], now: datetime) -> ParsedFeed:
-    """Parse RSS/Atom bytes with the HTTP headers (they carry the charset)."""
-    response_headers = {**headers, "content-location": url}
-    parsed = feedparser.parse(body, response_headers=response_headers, sanitize_html=False)
-    entries = parsed.get("entries") or []
-    if not entries and parsed.get("bozo") and not parsed.get("feed"):
-        reason = parsed.get("bozo_exception")
-        return ParsedFeed([], "", problem=f"not a readable feed: {reason}")
-    language = parsed.get("feed", {}).get("language")
-    items = [item for entry in entries if (item := _item(entry, url, language, now))]
-    return ParsedFeed(items=items, title=plain_text(parsed.get("feed", {}).get("title")))
+def parse_feed(body: bytes, url: str, headers: Mapping[str, str], now: datetime) -> ParsedFeed:
+    """Detect the format, read it and normalise the items; HTTP headers carry the charset."""
+    headers = {key.lower(): value for key, value in headers.items()}
+    try:
+        if looks_like_json_feed(body, headers.get("content-type", "")):
+            raw = read_json_feed(body, headers)
+        else:
+            raw = read_xml_feed(body, url, headers)
+    except NotAFeed as exc:
+        return ParsedFeed([], "", problem=str(exc))
+    items = [item for entry in raw.entries if (item := _item(entry, raw, url, now))]
+    return ParsedFeed(items, raw.title, format=raw.format, encoding=raw.encoding,
+                      skipped=len(raw.entries) - len(items))
 
 
-def _item(entry: Any, feed_url: str, language: str | None, now: datetime) -> FeedItem | None:
-    link = entry.get("link") or ""
-    guid = entry.get("id") or None
-    if not link and guid and guid.startswith(("http://", "https://")):
-        link = guid
-    if not link:
-        return None  # nothing to send a reader to, and nothing to de-duplicate on
-    summary = entry.get("summary") or ""
-    if not summary and entry.get("content"):
-        summary = entry["content"][0].get("value", "")
-    return FeedItem(
-        url=canonical_url(link, base=feed_url),
-        guid=guid,
-        title=plain_text(entry.get("title")),
-        summary=plain_text(summary),
-        published_at=_published(entry, now),
-        language=entry.get("language") or language,
-    )
+def _item(entry: RawEntry, feed: RawFeed, feed_url: str, now: datetime) -> FeedItem | None:
+    guid = clean_text(entry.guid) or None
+    link = entry.link or (guid if guid and guid.startswith(("http://", "https://")) else "")
+    url = canonical_url(link, base=feed_url) if link else ""
+    if not url.startswith(("http://", "https://")):
+        return None  # nothing to send a reader to (or a javascript: link), and nothing to de-duplicate on
+    title = entry.title or _headline(entry.summary)
+    language = (language_tag(entry.language) or language_tag(feed.language)
+                or guess_language(f"{title} {entry.summary[:1000]}"))
+    return FeedItem(url=url, guid=guid, title=title, summary=entry.summary,
+                    published_at=published_time(entry.published, now), language=language)
 
 
-def _published(entry: Any, now: datetime) -> datetime:
-    struct = entry.get("published_parsed") or entry.get("updated_parsed")
-    if not struct:
-        return now
-    value = datetime.fromtimestamp(calendar.timegm(struct), tz=timezone.utc)
-    if value > now + _FUTURE_SLACK or value < _EARLIEST:
-        return now
-    return value
+def _headline(summary: str) -> str:
+    """The start of the summary, cut at a word, for entries with no title (common in JSON Feeds)."""
+    if len(summary) <= _HEADLINE:
+        return summary
+    cut = summary[:_HEADLINE].rsplit(" ", 1)[0] or summary[:_HEADLINE]
+    return cut.rstrip(" ,.;:") + "…"

@@ -13,7 +13,7 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from scrapy.crawler import AsyncCrawlerRunner
@@ -23,15 +23,19 @@ from sqlalchemy.orm import Session
 
 from monitor.config import Config
 from monitor.fetch import STOPPED, FetchJob, FetchResult, fetch_all, scrapy_settings
-from monitor.ingest import PollReport, ingest
+from monitor.extract import extract_article
+from monitor.ingest import FeedRead, PollReport, read_feed, record_feed
 from monitor.match import Matcher
 from monitor.store.db import Store
 from monitor.store.sources import SourceClaim, claim_all, claim_due, release
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 SOURCE_TICK_SECONDS = 1.0
+# A first poll of a big feed with fetch_article must not turn into hundreds of page requests.
+MAX_PAGES_PER_SOURCE = 30
 DELIVERY_TICK_SECONDS = 1.0
 STOP_GRACE_SECONDS = 8.0
 
@@ -66,7 +70,8 @@ def run_service(serve: Callable[[], Awaitable[int]]) -> int:
 
 
 class Poller:
-    """Claims sources, fetches them in one crawl and ingests each response in a thread."""
+    """Claims due sources, fetches them in one crawl, reads the feeds, fetches the new items'
+    pages for `fetch_article` sources in a second crawl, then records each source."""
 
     def __init__(
         self, config: Config, store: Store, on_report: Callable[[PollReport], None] | None = None
@@ -75,6 +80,10 @@ class Poller:
         self.store = store
         self.matcher = Matcher(config.topics)
         self.runner = AsyncCrawlerRunner(scrapy_settings(config))
+        # Article pages are crawled, not published to be polled: robots.txt applies to them.
+        page_settings = scrapy_settings(config)
+        page_settings.set("ROBOTSTXT_OBEY", True)
+        self.page_runner = AsyncCrawlerRunner(page_settings)
         self.on_report = on_report
 
     async def poll_due(self) -> list[PollReport]:
@@ -90,14 +99,65 @@ class Poller:
     async def _poll(self, claims: list[SourceClaim]) -> list[PollReport]:
         if not claims:
             return []
-        jobs = [self._job(claim) for claim in claims]
         try:
-            results = await fetch_all(self.runner, jobs)
+            results = await fetch_all(self.runner, [self._job(claim) for claim in claims])
         except asyncio.CancelledError:
             await asyncio.to_thread(self._release, [c.source_id for c in claims])
             raise
-        reports = await asyncio.gather(*(asyncio.to_thread(self._ingest, r) for r in results))
-        return [report for report in reports if report is not None]
+        stopped = [r.key for r in results if r.error == STOPPED]
+        if stopped:
+            await asyncio.to_thread(self._release, stopped)
+        reads = await asyncio.gather(
+            *(self._guarded(r.key, r.url, read_feed, self.store, r, utcnow())
+              for r in results if r.error != STOPPED)
+        )
+        reads = [read for read in reads if read is not None]
+        texts = await self._page_texts(reads)
+        reports = await asyncio.gather(
+            *(self._guarded(read.source_id, read.result.url, record_feed, self.store, self.config,
+                            self.matcher, read, texts, utcnow()) for read in reads)
+        )
+        done = [report for report in reports if report is not None]
+        if self.on_report:
+            for report in done:
+                self.on_report(report)
+        return done
+
+    async def _page_texts(self, reads: list[FeedRead]) -> dict[str, str]:
+        """Fetch and extract the new items' pages of fetch_article sources: url → main text."""
+        jobs: dict[str, FetchJob] = {}
+        for read in reads:
+            source = self.config.source(read.source_id)
+            if source is None or not source.fetch_article:
+                continue
+            for item in read.new_items[:MAX_PAGES_PER_SOURCE]:
+                jobs.setdefault(item.url, FetchJob(key=item.url, url=item.url,
+                                                   allow_private=source.allow_private))
+        if not jobs:
+            return {}
+        pages = await fetch_all(self.page_runner, list(jobs.values()))
+        texts = await asyncio.gather(*(asyncio.to_thread(self._page_text, page) for page in pages))
+        return {page.key: text for page, text in zip(pages, texts) if text}
+
+    @staticmethod
+    def _page_text(page: FetchResult) -> str | None:
+        if page.problem or not page.is_ok:
+            log.warning("article url=%s not fetched (%s); matching the feed's summary only",
+                        page.url, page.problem or f"HTTP {page.status}")
+            return None
+        extracted = extract_article(page.body, page.url, page.headers)
+        if extracted is None or not extracted.text:
+            log.warning("article url=%s: no main text found; matching the feed's summary only", page.url)
+            return None
+        return extracted.text
+
+    async def _guarded(self, source_id: str, url: str, step: Callable[..., T], *args: object) -> T | None:
+        """Run a blocking step in a thread; our own bug in it fails that source only."""
+        try:
+            return await asyncio.to_thread(step, *args)
+        except Exception:
+            log.exception("source=%s url=%s ingest failed", source_id, url)
+            return None
 
     def _job(self, claim: SourceClaim) -> FetchJob:
         source = self.config.source(claim.source_id)
@@ -109,22 +169,9 @@ class Poller:
         with self.store.session() as session:
             release(session, source_ids, utcnow())
 
-    def _ingest(self, result: FetchResult) -> PollReport | None:
-        if result.error == STOPPED:
-            self._release([result.key])
-            return None
-        try:
-            report = ingest(self.store, self.config, self.matcher, result, utcnow())
-        except Exception:
-            # Our bug, not the source's: log it with the source and keep the others going.
-            log.exception("source=%s url=%s ingest failed", result.key, result.url)
-            return None
-        if self.on_report:
-            self.on_report(report)
-        return report
-
     async def stop(self) -> None:
         await self.runner.stop()
+        await self.page_runner.stop()
 
 
 async def serve_forever(poller: Poller, sender: AlertSender) -> int:

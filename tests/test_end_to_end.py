@@ -38,9 +38,11 @@ sources:
     name: Fixture News
     feed: {server.url("/news.xml")}
     interval: 1s
+    allow_private: true         # the fixture server is on 127.0.0.1
   - id: broken
     feed: {server.url("/status/500")}
     interval: 1s
+    allow_private: true
 topics:
   - id: strikes
     title: Strikes & walkouts

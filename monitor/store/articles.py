@@ -21,6 +21,7 @@ from monitor.store.models import PENDING, Article, Delivery, Hit, Subscription
 class MatchedItem:
     item: FeedItem
     matches: list[TopicMatch]
+    text: str | None = None  # the page's main text, when it was fetched
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ def store_items(session: Session, source_id: str, items: list[MatchedItem], now:
     hits: list[NewHit] = []
     for matched in fresh:
         article = _article(source_id, matched.item, now)
+        article.text = matched.text
         session.add(article)
         session.flush()
         for match in matched.matches:
@@ -54,9 +56,12 @@ def store_items(session: Session, source_id: str, items: list[MatchedItem], now:
     return Stored(new_articles=len(fresh), hits=hits)
 
 
-def _unseen(session: Session, items: list[MatchedItem]) -> list[MatchedItem]:
-    urls = {m.item.url for m in items}
-    guids = {m.item.guid for m in items if m.item.guid}
+def unseen_urls(session: Session, items: list[tuple[str, str | None]]) -> set[str]:
+    """The URLs among (url, guid) pairs that no stored article has, by URL or by guid.
+
+    An item listed twice in one batch counts once (the first)."""
+    urls = {url for url, _ in items}
+    guids = {guid for _, guid in items if guid}
     seen_urls: set[str] = set()
     seen_guids: set[str] = set()
     if items:
@@ -69,17 +74,25 @@ def _unseen(session: Session, items: list[MatchedItem]) -> list[MatchedItem]:
             seen_urls.add(url)
             if guid:
                 seen_guids.add(guid)
-    fresh = []
-    for matched in items:
-        item = matched.item
-        if item.url in seen_urls or (item.guid and item.guid in seen_guids):
+    fresh: set[str] = set()
+    for url, guid in items:
+        if url in seen_urls or (guid and guid in seen_guids):
             continue
-        # The same feed can list one article twice; the first wins.
-        seen_urls.add(item.url)
-        if item.guid:
-            seen_guids.add(item.guid)
-        fresh.append(matched)
+        seen_urls.add(url)
+        if guid:
+            seen_guids.add(guid)
+        fresh.add(url)
     return fresh
+
+
+def _unseen(session: Session, items: list[MatchedItem]) -> list[MatchedItem]:
+    fresh = unseen_urls(session, [(m.item.url, m.item.guid) for m in items])
+    out = []
+    for matched in items:
+        if matched.item.url in fresh:
+            fresh.discard(matched.item.url)  # the first of duplicates wins
+            out.append(matched)
+    return out
 
 
 def _article(source_id: str, item: FeedItem, now: datetime) -> Article:

@@ -78,6 +78,10 @@ class Source(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     last_error_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    # Set after fetch.pause_after failures in a row; a paused source is not polled until resumed.
+    paused_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # Set when the source went quiet for 3x its usual gap (and admins were told); cleared on news.
+    silent_since: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class Article(Base):
@@ -89,6 +93,7 @@ class Article(Base):
     source_id: Mapped[str] = mapped_column(ForeignKey("sources.id"), index=True)
     title: Mapped[str] = mapped_column(Text, default="")
     summary: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[str | None] = mapped_column(Text)  # the page's main text (fetch_article sources)
     language: Mapped[str | None] = mapped_column(String(20))
     published_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     fetched_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
@@ -143,6 +148,25 @@ class Delivery(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class OperatorEvent(Base):
+    """Something operators must hear about (a source paused or silent, a bad config edit).
+
+    The bot sends each pending event to every chat in `telegram.admins`, then marks it sent.
+    """
+
+    __tablename__ = "operator_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    source_id: Mapped[str | None] = mapped_column(String(100))
+    message: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 

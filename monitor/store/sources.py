@@ -9,11 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from monitor.config import SourceConfig
-from monitor.store.models import Source
+from monitor.config import SourceConfig, format_duration
+from monitor.health import HISTORY, silent_for
+from monitor.store.events import SOURCE_BACK, SOURCE_PAUSED, SOURCE_SILENT, record_event
+from monitor.store.models import Article, Source
 
 CLAIM_LEASE = timedelta(minutes=5)
 MAX_BACKOFF = timedelta(hours=24)
@@ -67,7 +69,7 @@ def claim_due(session: Session, now: datetime, limit: int = 100) -> list[SourceC
     """Claim active sources whose check is due, oldest first, leasing them for CLAIM_LEASE."""
     query = (
         select(Source)
-        .where(Source.active.is_(True), Source.next_check_at <= now)
+        .where(Source.active.is_(True), Source.paused_at.is_(None), Source.next_check_at <= now)
         .order_by(Source.next_check_at)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -77,7 +79,7 @@ def claim_due(session: Session, now: datetime, limit: int = 100) -> list[SourceC
 
 def claim_all(session: Session, now: datetime) -> list[SourceClaim]:
     """Claim every active source, due or not (`dozor run --once`)."""
-    query = select(Source).where(Source.active.is_(True)).order_by(Source.id)
+    query = select(Source).where(Source.active.is_(True), Source.paused_at.is_(None)).order_by(Source.id)
     return _lease(session, list(session.scalars(query.with_for_update(skip_locked=True))), now)
 
 
@@ -89,15 +91,22 @@ def _lease(session: Session, rows: list[Source], now: datetime) -> list[SourceCl
 
 
 def record_outcome(
-    session: Session, source_id: str, outcome: Outcome, interval: timedelta, now: datetime
+    session: Session,
+    source_id: str,
+    outcome: Outcome,
+    interval: timedelta,
+    now: datetime,
+    pause_after: int | None = None,
 ) -> Source:
-    """Update health and pick the next check time from the outcome."""
+    """Update health and pick the next check time; pause after `pause_after` failures in a row."""
     row = session.get_one(Source, source_id)
     row.last_checked_at = now
     if outcome.error:
         row.consecutive_failures += 1
         row.last_error, row.last_error_at = outcome.error, now
         delay = backoff(interval, row.consecutive_failures)
+        if pause_after and row.consecutive_failures >= pause_after and row.paused_at is None:
+            _pause(session, row, now)
     else:
         row.consecutive_failures = 0
         row.last_success_at = now
@@ -110,6 +119,55 @@ def record_outcome(
         delay = max(delay, min(outcome.retry_after, MAX_BACKOFF))
     row.next_check_at = now + delay
     return row
+
+
+def _pause(session: Session, row: Source, now: datetime) -> None:
+    row.paused_at = now
+    record_event(
+        session, SOURCE_PAUSED, source_id=row.id, now=now,
+        message=(f"Source {row.id} ({row.name}) is paused after {row.consecutive_failures} failed "
+                 f"checks in a row. Last error: {row.last_error}. Fix its URL in config.yaml or "
+                 f"resume it with: dozor resume {row.id}"),
+    )
+
+
+def resume(session: Session, source_id: str, now: datetime) -> bool:
+    """Unpause a source and make it due now; False when there is no such source."""
+    row = session.get(Source, source_id)
+    if row is None:
+        return False
+    row.paused_at, row.consecutive_failures, row.next_check_at = None, 0, now
+    return True
+
+
+def check_silence(session: Session, source_id: str, now: datetime) -> None:
+    """Flag a daily publisher that went quiet (once), and clear the flag when it speaks again."""
+    row = session.get_one(Source, source_id)
+    times = list(session.scalars(
+        select(Article.published_at).where(Article.source_id == source_id,
+                                           Article.published_at >= now - HISTORY)
+    ))
+    quiet = silent_for(times, now) if times else None
+    if quiet and row.silent_since is None:
+        row.silent_since = now
+        record_event(
+            session, SOURCE_SILENT, source_id=row.id, now=now,
+            message=(f"Source {row.id} ({row.name}) usually publishes daily but has had nothing new "
+                     f"for {format_duration(quiet)}. Check the site: it may be blocked, down or "
+                     f"have changed its feed."),
+        )
+    elif row.silent_since is not None and times and not quiet:
+        row.silent_since = None
+        record_event(session, SOURCE_BACK, source_id=row.id, now=now,
+                     message=f"Source {row.id} ({row.name}) is publishing again.")
+
+
+def items_since(session: Session, since: datetime) -> dict[str, int]:
+    """New articles per source fetched since `since` (for the health table)."""
+    rows = session.execute(
+        select(Article.source_id, func.count()).where(Article.fetched_at >= since).group_by(Article.source_id)
+    )
+    return {source_id: count for source_id, count in rows}
 
 
 def backoff(interval: timedelta, failures: int) -> timedelta:

@@ -25,7 +25,7 @@ def run_once(config: Path) -> subprocess.CompletedProcess[str]:
 def write_config(tmp_path: Path, sources: dict[str, str]) -> Path:
     lines = ["fetch:\n  timeout: 1s\nsources:\n"]
     for source_id, url in sources.items():
-        lines.append(f"  - id: {source_id}\n    feed: {url}\n    interval: 1m\n")
+        lines.append(f"  - id: {source_id}\n    feed: {url}\n    interval: 1m\n    allow_private: true\n")
     lines.append("topics:\n  - id: strikes\n    any: [strike]\n")
     path = tmp_path / "config.yaml"
     path.write_text("".join(lines), encoding="utf-8")
@@ -60,7 +60,7 @@ def test_each_failure_is_logged_with_its_source_and_the_good_source_still_works(
     log = result.stderr
     assert "ALERT [strikes] Strike at the port" in result.stdout
     expected = {"server-error": "HTTP 500", "gone": "HTTP 404", "slow": "timed out",
-                "refused": "connection refused", "not-a-feed": "not a readable feed"}
+                "refused": "connection refused", "not-a-feed": "not an RSS, Atom or JSON feed"}
     for source_id, words in expected.items():
         [line] = [line for line in log.splitlines() if f"source={source_id} " in line]
         assert "failed: " in line and words in line and "failure 1 in a row" in line, line
