@@ -39,7 +39,9 @@ def codec_name(encoding: str | None) -> str | None:
 def worth_a_second_look(encoding: str | None, guessed: bool) -> bool:
     """Whether a decoding may be Russian mojibake: a guess, or a Latin code page (even a declared one)."""
     name = codec_name(encoding)
-    return name in _LATIN or (guessed and name not in ("utf-8", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"))
+    if name is None or name.startswith("utf"):
+        return False  # bytes that decode as UTF-8 are UTF-8; nothing to compare an unknown with
+    return guessed or name in _LATIN
 
 
 def better_cyrillic_encoding(body: bytes, used: str | None) -> str | None:
@@ -65,7 +67,8 @@ def russian_score(text: str) -> int:
         if cyrillic and (word.islower() or (word[0].isupper() and word[1:].islower())):
             score += len(word)
         elif cyrillic and word.isupper():
-            score += 1  # an abbreviation ("КНБ") is real, but so is a wrong code page's capitals
+            # Abbreviations ("КНБ", "ЕАЭС") are real, but so are a wrong code page's capitals.
+            score += 1 if len(word) <= 5 else 0
         elif cyrillic or _CYRILLIC_WORD.search(word) or _HIGH_LATIN_WORD.fullmatch(word):
             score -= len(word)  # mixed case, mixed script, or Cyrillic read as Latin-1
     return score

@@ -98,6 +98,8 @@ def fetch_url(url: str) -> Fetched:
             raise Unreadable(f"{url}: more than {MAX_REDIRECTS} redirects") from None
         raise Unreadable(f"{url}: HTTP {exc.code} {exc.reason}") from None
     except URLError as exc:
+        if isinstance(exc.reason, TimeoutError):
+            raise Unreadable(f"{url}: no answer within {TIMEOUT_SECONDS} s") from None
         raise Unreadable(f"{url}: cannot fetch it ({exc.reason})") from None
     except TimeoutError:
         raise Unreadable(f"{url}: no answer within {TIMEOUT_SECONDS} s") from None

@@ -30,4 +30,4 @@ class RawFeed:
     title: str  # plain text
     language: str | None
     entries: list[RawEntry] = field(default_factory=list)
-    encoding: str | None = None  # how the bytes were decoded
+    encoding: str | None = None  # how the bytes were decoded, as Python names it ("cp1251")

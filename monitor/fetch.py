@@ -3,7 +3,9 @@
 One crawl fetches a batch (the due feeds, or the new articles' pages): Scrapy applies per-domain
 concurrency, size and time limits in one place. The spider does no parsing: parsing is a pure step
 that runs in a thread. Each request carries its `FetchJob` in `meta["dozor_job"]`, where the
-downloader middlewares read the per-source settings.
+downloader middlewares read the per-source settings: `conditional_get` adds the validators,
+`fetch_guard` refuses non-http(s) URLs and private addresses. A failure becomes one line of
+text naming the limit it hit (`_describe`).
 """
 
 from __future__ import annotations

@@ -77,14 +77,14 @@ def clean_text(text: str | None) -> str:
 
 
 def published_time(value: datetime | None, now: datetime) -> datetime:
-    """A timezone-aware publication time; `now` when missing or absurd (future, or before 1995)."""
+    """The publication time in UTC; `now` when missing or absurd (future, or before 1995)."""
     if value is None:
         return now
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)  # feeds without a zone mean UTC far more often than not
     if value > now + FUTURE_SLACK or value < EARLIEST:
         return now
-    return value
+    return value.astimezone(timezone.utc)
 
 
 def _netloc(netloc: str, scheme: str) -> str:

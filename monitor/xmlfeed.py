@@ -14,7 +14,7 @@ from typing import Any
 
 import feedparser
 
-from monitor.charset import better_cyrillic_encoding, worth_a_second_look
+from monitor.charset import better_cyrillic_encoding, codec_name, worth_a_second_look
 from monitor.feedmodel import NotAFeed, RawEntry, RawFeed
 from monitor.normalise import clean_text, plain_text
 
@@ -44,7 +44,7 @@ def read_xml_feed(body: bytes, url: str, headers: Mapping[str, str]) -> RawFeed:
         title=_text(feed, "title"),
         language=feed.get("language"),
         entries=[_entry(entry) for entry in entries],
-        encoding=parsed.get("encoding") or None,
+        encoding=codec_name(parsed.get("encoding")) or parsed.get("encoding") or None,  # one spelling: "cp1251"
     )
 
 

@@ -17,6 +17,7 @@ from monitor.fetch import FetchJob, scrapy_settings
 from monitor.fetch_guard import FetchRefused, IPAddress, UrlGuardMiddleware, is_private
 
 FIX = "(set allow_private: true for this source if intended)"
+HTTP_ONLY = "only http and https URLs are fetched"
 
 
 @pytest.mark.parametrize(("address", "private"), [
@@ -88,8 +89,8 @@ async def refusal(req: Request, guard: UrlGuardMiddleware | None = None) -> str 
      f"request to mixed.example refused: it resolves to the private address 127.0.0.1 {FIX}"),
     # Resolution failed: let the download fail with the usual DNS error.
     ("http://unknown.example/feed.xml", None),
-    ("ftp://news.example/feed.xml", "request to ftp://news.example/feed.xml refused: only http and https URLs are fetched"),
-    ("file:///etc/passwd", "request to file:///etc/passwd refused: only http and https URLs are fetched"),
+    ("ftp://news.example/feed.xml", f"request to ftp://news.example/feed.xml refused: {HTTP_ONLY}"),
+    ("file:///etc/passwd", f"request to file:///etc/passwd refused: {HTTP_ONLY}"),
 ])
 async def test_a_first_request_is_refused_for_a_private_address_or_a_non_http_url(url, expected):
     assert await refusal(request(url)) == expected

@@ -27,21 +27,18 @@ need to sleep.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import itertools
 import json
 import re
-import socket
-import threading
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Any, Literal, Self, TypeVar, get_args
+from typing import Any, Literal, get_args
 
 from aiohttp import web
 
-T = TypeVar("T")
+from tests.support._loopback import LoopbackServer
+
 DownMode = Literal["refuse", "502", "hang"]
 Params = dict[str, Any]
 
@@ -131,27 +128,14 @@ async def _read_params(request: web.BaseRequest) -> Params:
     return {name: _decode_value(name, value) for name, value in raw.items()}
 
 
-def _describe(predicate: Callable[[], Any]) -> str:
-    try:
-        return inspect.getsource(predicate).strip()
-    except (OSError, TypeError):
-        return getattr(predicate, "__qualname__", repr(predicate))
-
-
-class FakeBotApi:
+class FakeBotApi(LoopbackServer):
     """Loopback fake of the Telegram Bot API (see the module docstring)."""
 
     def __init__(self, *, token: str | None = None, host: str = "127.0.0.1") -> None:
         """`token`: if given, any other token is answered 401 Unauthorized like the real API."""
+        super().__init__(host)
         self._expected_token = token
-        self._host = host
-        self._port = 0
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._runner: web.ServerRunner | None = None
-        # One RLock-backed condition guards all recorded state; predicates given to
-        # wait_for run under it and may call the (re-entrant) accessors below.
-        self._cond = threading.Condition()
+        # `self._cond` (from LoopbackServer) guards all recorded state below.
         self._wakeup: asyncio.Event | None = None  # loop-side signal, replaced on every wake
         self._closing = False
         self._mode: DownMode | None = None
@@ -189,51 +173,13 @@ class FakeBotApi:
 
     # ----------------------------------------------------------------- lifecycle
 
-    def start(self) -> Self:
-        if self._loop is not None:
-            raise RuntimeError("FakeBotApi is already running")
-        self._mode = None
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(
-            target=self._loop.run_forever, name="FakeBotApi", daemon=True
-        )
-        self._thread.start()
-        self._run(self._bind(0))
-        return self
-
-    def stop(self) -> None:
-        if self._loop is None or self._thread is None:
-            return
-        try:
-            self._run(self._unbind())
-        finally:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(timeout=10)
-            self._loop.close()
-            self._loop = self._thread = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        return self._port
+    def _on_start(self) -> None:
+        self._mode = None  # a restarted fake is up, whatever outage it was stopped in
 
     @property
     def base_url(self) -> str:
         """What to give PTB as `base_url`; it appends the token itself."""
         return self.url("/bot")
-
-    def url(self, path: str) -> str:
-        return f"http://{self._host}:{self._port}{path}"
 
     # ------------------------------------------------------------ test-side: updates
 
@@ -365,27 +311,9 @@ class FakeBotApi:
             raise ValueError(f"unknown down mode {mode!r}")
         self._run(self._set_mode(mode))
 
-    # ------------------------------------------------------------ waiting
+    # ------------------------------------------------------------ waiting (wait_for)
 
-    def wait_for(
-        self, predicate: Callable[[], T], timeout: float = 10.0, what: str | None = None
-    ) -> T:
-        """Return predicate()'s first truthy result, re-checked whenever a call is recorded."""
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while True:
-                result = predicate()
-                if result:
-                    return result
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise AssertionError(
-                        f"FakeBotApi: timed out after {timeout}s waiting for "
-                        f"{what or _describe(predicate)}\n{self._summary()}"
-                    )
-                self._cond.wait(remaining)
-
-    def _summary(self) -> str:
+    def _progress(self) -> str:
         lines: list[str] = []
         polls = 0
         for method, params in self._calls:
@@ -405,12 +333,6 @@ class FakeBotApi:
 
     # ------------------------------------------------------------ loop plumbing
 
-    def _run(self, coro: Coroutine[Any, Any, T]) -> T:
-        if self._loop is None:
-            coro.close()
-            raise RuntimeError("FakeBotApi is not running (use `with FakeBotApi() as api:`)")
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout=15)
-
     def _wake_loop(self) -> None:
         """Wake parked requests (long polls, hung calls) so they re-check the state."""
         if self._loop is not None and not self._loop.is_closed():
@@ -424,27 +346,16 @@ class FakeBotApi:
             old.set()
 
     async def _bind(self, port: int) -> None:
+        # After a "refuse" outage the same port is bound again (see LoopbackServer._bind).
         self._wake()
         self._closing = False
-        runner = web.ServerRunner(web.Server(self._handle), shutdown_timeout=2.0)
-        await runner.setup()
-        # Our own socket, so the port is known up front and the same one can be re-bound
-        # after a "refuse" outage (SO_REUSEADDR avoids TIME_WAIT trouble).
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self._host, port))
-        await web.SockSite(runner, sock).start()
-        self._port = sock.getsockname()[1]
-        self._runner = runner
+        await super()._bind(port)
 
     async def _unbind(self) -> None:
+        # Also what "refuse" does: no socket, and no keep-alive connection to a "down" server.
         self._closing = True
         self._wake()
-        if self._runner is not None:
-            # Closes the listening socket and the clients' keep-alive connections too, so a
-            # pooled connection cannot keep talking to a "down" server.
-            await self._runner.cleanup()
-            self._runner = None
+        await super()._unbind()
 
     async def _set_mode(self, mode: DownMode | None) -> None:
         old = self._mode

@@ -27,24 +27,19 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import inspect
 import mimetypes
-import socket
 import threading
-import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
-from types import TracebackType
-from typing import Any, NamedTuple, Self, TypeVar
+from typing import Any, NamedTuple
 
 from aiohttp import web
 from multidict import CIMultiDict
 
-T = TypeVar("T")
+from tests.support._loopback import LoopbackServer
 
 _CHUNK = b"x" * 65536
 
@@ -68,73 +63,19 @@ def _http_date(moment: datetime) -> str:
     return format_datetime(moment.astimezone(UTC), usegmt=True)
 
 
-def _describe(predicate: Callable[[], Any]) -> str:
-    try:
-        return inspect.getsource(predicate).strip()
-    except (OSError, TypeError):
-        return getattr(predicate, "__qualname__", repr(predicate))
-
-
-class FixtureServer:
+class FixtureServer(LoopbackServer):
     """Loopback server for fixture files, live RSS feeds and failure routes (see module doc)."""
 
     def __init__(self, host: str = "127.0.0.1") -> None:
-        self._host = host
-        self._port = 0
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._runner: web.ServerRunner | None = None
+        super().__init__(host)
         self._stopping: asyncio.Event | None = None
-        # RLock-backed, so wait_for predicates may call hits()/requests while it is held.
-        self._cond = threading.Condition()
+        # `self._cond` (from LoopbackServer) guards these; wait_for predicates may call hits().
         self._bodies: dict[str, _Body] = {}
         self._requests: list[RecordedRequest] = []
 
-    # ----------------------------------------------------------------- lifecycle
-
-    def start(self) -> Self:
-        if self._loop is not None:
-            raise RuntimeError("FixtureServer is already running")
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(
-            target=self._loop.run_forever, name="FixtureServer", daemon=True
-        )
-        self._thread.start()
-        self._run(self._bind())
-        return self
-
-    def stop(self) -> None:
-        if self._loop is None or self._thread is None:
-            return
-        try:
-            self._run(self._unbind())
-        finally:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(timeout=10)
-            self._loop.close()
-            self._loop = self._thread = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        return self._port
-
     @property
     def base_url(self) -> str:
-        return f"http://{self._host}:{self._port}"
-
-    def url(self, path: str) -> str:
-        return self.base_url + path
+        return self.url("")
 
     # ----------------------------------------------------------------- content
 
@@ -195,48 +136,20 @@ class FixtureServer:
                 return sum(1 for r in self._requests if r.path == path)
             return sum(1 for r in self._requests if r.path.split("?", 1)[0] == path)
 
-    def wait_for(
-        self, predicate: Callable[[], T], timeout: float = 10.0, what: str | None = None
-    ) -> T:
-        """Return predicate()'s first truthy result, re-checked whenever a request is recorded."""
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while True:
-                result = predicate()
-                if result:
-                    return result
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    seen = "\n".join(f"  {r.method} {r.path}" for r in self._requests[-30:])
-                    raise AssertionError(
-                        f"FixtureServer: timed out after {timeout}s waiting for "
-                        f"{what or _describe(predicate)}\n"
-                        f"Requests so far ({len(self._requests)}):\n{seen or '  (none)'}"
-                    )
-                self._cond.wait(remaining)
+    def _progress(self) -> str:
+        seen = "\n".join(f"  {r.method} {r.path}" for r in self._requests[-30:])
+        return f"Requests so far ({len(self._requests)}):\n{seen or '  (none)'}"
 
     # ----------------------------------------------------------------- loop plumbing
 
-    def _run(self, coro: Coroutine[Any, Any, T]) -> T:
-        assert self._loop is not None
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout=15)
-
-    async def _bind(self) -> None:
+    async def _bind(self, port: int) -> None:
         self._stopping = asyncio.Event()
-        runner = web.ServerRunner(web.Server(self._handle), shutdown_timeout=2.0)
-        await runner.setup()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind((self._host, 0))
-        await web.SockSite(runner, sock).start()
-        self._port = sock.getsockname()[1]
-        self._runner = runner
+        await super()._bind(port)
 
     async def _unbind(self) -> None:
         assert self._stopping is not None
         self._stopping.set()  # cut /slow and /huge short so shutdown does not wait for them
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        await super()._unbind()
 
     # ----------------------------------------------------------------- request handling
 

@@ -1,0 +1,399 @@
+"""Benchmark: how fast does `dozor run --once` poll 2,000 feeds, and what does it cost?
+
+    .venv/bin/python bench/feeds.py                     # the issue's numbers: 2,000 feeds × 30 items, 100 ms
+    .venv/bin/python bench/feeds.py --feeds 200 --items 10 --latency-ms 50   # a quick run
+    .venv/bin/python bench/feeds.py --profile /tmp/prof # passes run under bench/profile_run.py (slower)
+
+Steps, each printed as it finishes and summed up in a table at the end (see docs/benchmarks.md):
+1. a loopback feed server (bench/feed_server.py) starts in its own process, so its CPU is not
+   Dozor's: one address per site from 127.0.0.2 up, every response held back --latency-ms;
+2. fresh pass: `dozor run --once` on a generated config (allow_private sources, a few topics,
+   a few subscribers so outbox rows are written): wall time, CPU (user+sys, from wait4, so it
+   includes any worker processes Dozor reaps), peak RSS (sampled over Dozor's process tree);
+3. 304 pass: the same again; every feed answers 304 Not Modified;
+4. pure parse cost: feedparser.parse(bytes) (and Dozor's parse_feed) on the same bodies, in-process;
+5. naive baseline: feedparser.parse(url) in a plain loop over a sample, scaled to all feeds.
+
+Everything stays on 127.0.0.0/8. The temp dir and the server go away at the end, on Ctrl-C or on
+SIGTERM; the server also stops by itself if this script dies (its stdin closes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+from feed_server import feed_body, feed_url  # bench/ is sys.path[0] when run as a script
+
+HERE = Path(__file__).resolve().parent
+PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
+TOPICS = {
+    "strikes": ["забастовка", "забастовку", "strike"],
+    "protests": ["митинг", "protest"],
+    "arrests": ["задержан", "arrested"],  # never fires on these feeds: matching costs the same
+}
+
+
+@dataclass
+class Pass:
+    """One measured `dozor run --once`."""
+
+    name: str
+    wall: float
+    cpu_user: float
+    cpu_sys: float
+    peak_rss_mb: float
+    server_cpu: float
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def cpu(self) -> float:
+        return self.cpu_user + self.cpu_sys
+
+
+def main() -> int:
+    args = _arguments()
+    # Ctrl-C raises KeyboardInterrupt; make SIGTERM do the same so the finally blocks run.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    for name in PROXY_VARIABLES:  # loopback only: urllib (the naive loop) and Scrapy read these
+        os.environ.pop(name, None)
+    os.environ["no_proxy"] = "*"
+    workdir = Path(tempfile.mkdtemp(prefix="dozor-bench-"))
+    server: subprocess.Popen[bytes] | None = None
+    try:
+        now = int(time.time())
+        server, port = _start_server(args, now)
+        config = _write_config(workdir, args, port)
+        _add_subscribers(workdir / "dozor.db", config, args.subscribers)
+        fresh = _run_dozor("fresh", config, workdir, server, port, args)
+        _expect(fresh.counts["200"] == args.feeds and fresh.counts["articles"] == args.feeds * args.items,
+                f"fresh pass fetched {fresh.counts['200']} feeds and stored {fresh.counts['articles']} articles")
+        cached = _run_dozor("304", config, workdir, server, port, args)
+        _expect(cached.counts["304"] == args.feeds and cached.counts["articles"] == fresh.counts["articles"],
+                f"304 pass got {cached.counts['304']} 304s and left {cached.counts['articles']} articles")
+        bodies = [feed_body(i, args.items, args.hosts, port, now) for i in range(args.feeds)]
+        parse = _parse_cost(bodies, port, args)
+        naive = _naive_loop(args, port)
+        _report(args, fresh, cached, parse, naive, bodies)
+        return 0
+    except KeyboardInterrupt:
+        print("\ninterrupted; cleaning up", file=sys.stderr)
+        return 130
+    finally:
+        if server is not None:
+            _stop(server)
+        if args.keep:
+            print(f"kept {workdir}", file=sys.stderr)
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Benchmark dozor run --once against a loopback feed server.")
+    parser.add_argument("--feeds", type=int, default=2000, help="feeds (sources) to serve (2000)")
+    parser.add_argument("--items", type=int, default=30, help="items per feed (30)")
+    parser.add_argument("--latency-ms", type=float, default=100, help="delay of every response (100)")
+    parser.add_argument("--hosts", type=int, default=None, help="distinct loopback addresses (default: one per feed)")
+    parser.add_argument("--subscribers", type=int, default=5, help="chats subscribed to every topic (5)")
+    parser.add_argument("--sample", type=int, default=200, help="feeds in the naive feedparser loop (200)")
+    parser.add_argument("--timeout", type=float, default=900, help="give up on one pass after this many seconds")
+    parser.add_argument("--profile", type=Path, help="run each pass under bench/profile_run.py, stats into this folder")
+    parser.add_argument("--keep", action="store_true", help="keep the temp dir (config, database, logs)")
+    args = parser.parse_args()
+    args.hosts = args.hosts or args.feeds
+    args.sample = min(args.sample, args.feeds)
+    return args
+
+
+def _start_server(args: argparse.Namespace, now: int) -> tuple[subprocess.Popen[bytes], int]:
+    command = [sys.executable, str(HERE / "feed_server.py"), "--feeds", str(args.feeds),
+               "--items", str(args.items), "--latency-ms", str(args.latency_ms),
+               "--hosts", str(args.hosts), "--now", str(now)]
+    server = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    line = _read_line(server, timeout=120)
+    if not line:
+        _stop(server)
+        raise SystemExit("feed server did not start (see its stderr above)")
+    port = json.loads(line)["port"]
+    print(f"feed server pid {server.pid}: {args.feeds} feeds on {min(args.hosts, args.feeds)} addresses "
+          f"from 127.0.0.2, port {port}, {args.latency_ms:g} ms per response", file=sys.stderr)
+    return server, port
+
+
+def _read_line(process: subprocess.Popen[bytes], timeout: float) -> bytes:
+    import select
+
+    assert process.stdout is not None
+    ready, _, _ = select.select([process.stdout], [], [], timeout)
+    return process.stdout.readline() if ready else b""
+
+
+def _stop(process: subprocess.Popen[Any]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _write_config(workdir: Path, args: argparse.Namespace, port: int) -> Path:
+    lines = [f"storage:\n  url: sqlite:///{workdir / 'dozor.db'}", "fetch:\n  timeout: 60s", "sources:"]
+    for i in range(args.feeds):
+        lines.append(f"  - id: feed-{i}\n    feed: {feed_url(i, args.hosts, port)}\n"
+                     f"    interval: 10m\n    allow_private: true")
+    lines.append("topics:")
+    for topic, terms in TOPICS.items():
+        lines.append(f"  - id: {topic}\n    any: [{', '.join(terms)}]")
+    path = workdir / "config.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _add_subscribers(database: Path, config: Path, count: int) -> None:
+    """Chats subscribed to every topic, so hits also write outbox rows (as in production)."""
+    from monitor.store.db import Store
+    from monitor.store.subscribers import subscribe
+
+    store = Store(f"sqlite:///{database}")
+    try:
+        store.upgrade()
+        with store.session() as session:
+            for chat_id in range(1, count + 1):
+                for topic in TOPICS:
+                    subscribe(session, chat_id, topic)
+    finally:
+        store.close()
+
+
+def _run_dozor(name: str, config: Path, workdir: Path, server: subprocess.Popen[bytes], port: int,
+               args: argparse.Namespace) -> Pass:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOZOR_")}  # no token: console alerts
+    dozor = [str(HERE / "profile_run.py"), str(args.profile / f"{name}.prof")] if args.profile else ["-m", "monitor"]
+    command = [sys.executable, *dozor, "run", "--once", "--config", str(config)]
+    before = _server_stats(port)
+    server_cpu = _cpu_seconds(server.pid)
+    with open(workdir / f"{name}.out", "wb") as out, open(workdir / f"{name}.log", "wb") as log:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, stdout=out, stderr=log, env=env, cwd=workdir)
+        sampler = TreeRss(process.pid)
+        sampler.start()
+        try:
+            status, usage = _wait(process, args.timeout)
+        finally:
+            sampler.stop()
+            _stop(process)  # only does something when interrupted or timed out
+        wall = time.perf_counter() - started
+    if status != 0:
+        tail = (workdir / f"{name}.log").read_text(errors="replace").splitlines()[-20:]
+        raise SystemExit(f"{name} pass: dozor exited with status {status}:\n" + "\n".join(tail))
+    after = _server_stats(port)
+    counts = {key: after.get(key, 0) - before.get(key, 0) for key in ("200", "304", "404")}
+    counts.update(_store_counts(workdir / "dozor.db"))
+    result = Pass(name, wall, usage.ru_utime, usage.ru_stime,
+                  max(sampler.peak_kb, usage.ru_maxrss) / 1024, _cpu_seconds(server.pid) - server_cpu, counts)
+    print(f"{name} pass: {wall:.1f} s wall, {result.cpu:.1f} s CPU ({usage.ru_utime:.1f} user + "
+          f"{usage.ru_stime:.1f} sys), peak RSS {result.peak_rss_mb:.0f} MB; {counts}", file=sys.stderr)
+    return result
+
+
+def _wait(process: subprocess.Popen[bytes], timeout: float) -> tuple[int, Any]:
+    """wait4 the process (bounded by `timeout`): its exit status and resource usage."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+        if pid:
+            process.returncode = os.waitstatus_to_exitcode(status)
+            return process.returncode, usage
+        time.sleep(0.05)
+    raise SystemExit(f"dozor did not finish within --timeout {timeout:g} s")
+
+
+class TreeRss(threading.Thread):
+    """Samples the summed RSS of a process and its descendants (worker pools count too)."""
+
+    def __init__(self, pid: int, every: float = 0.05) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.every, self.peak_kb = pid, every, 0
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        while not self._done.wait(self.every):
+            self.peak_kb = max(self.peak_kb, sum(_rss_kb(pid) for pid in _tree(self.pid)))
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join()
+
+
+def _tree(pid: int) -> list[int]:
+    pids, queue = [], [pid]
+    while queue:
+        current = queue.pop()
+        pids.append(current)
+        try:
+            for task in os.listdir(f"/proc/{current}/task"):
+                queue.extend(int(c) for c in Path(f"/proc/{current}/task/{task}/children").read_text().split())
+        except OSError:
+            continue
+    return pids
+
+
+def _rss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def _server_stats(port: int) -> dict[str, int]:
+    with urllib.request.urlopen(f"http://127.0.0.2:{port}/__stats", timeout=10) as response:
+        return json.loads(response.read())
+
+
+def _store_counts(database: Path) -> dict[str, int]:
+    with sqlite3.connect(database) as connection:
+        one = lambda sql: connection.execute(sql).fetchone()[0]  # noqa: E731
+        return {
+            "articles": one("SELECT count(*) FROM articles"),
+            "hits": one("SELECT count(*) FROM hits"),
+            "deliveries": one("SELECT count(*) FROM deliveries"),
+            "failing_sources": one("SELECT count(*) FROM sources WHERE consecutive_failures > 0"),
+        }
+
+
+def _expect(condition: bool, what: str) -> None:
+    if not condition:
+        raise SystemExit(f"benchmark invalid: {what}")
+
+
+def _parse_cost(bodies: list[bytes], port: int, args: argparse.Namespace) -> dict[str, float]:
+    """CPU seconds to parse every body: bare feedparser, and Dozor's whole parse step."""
+    import feedparser
+
+    from monitor.parse import parse_feed
+
+    started = time.process_time()
+    for body in bodies:
+        feedparser.parse(body)
+    bare = time.process_time() - started
+    now = datetime.now(timezone.utc)
+    headers = {"content-type": "application/rss+xml; charset=utf-8"}
+    started = time.process_time()
+    for i, body in enumerate(bodies):
+        parse_feed(body, feed_url(i, args.hosts, port), headers, now)
+    ours = time.process_time() - started
+    print(f"parse cost: feedparser {bare:.1f} s CPU, Dozor's parse_feed {ours:.1f} s CPU "
+          f"for {len(bodies)} feeds", file=sys.stderr)
+    return {"feedparser": bare, "parse_feed": ours}
+
+
+def _naive_loop(args: argparse.Namespace, port: int) -> dict[str, float]:
+    """feedparser.parse(url) one after another over an evenly spread sample, scaled up."""
+    import feedparser
+
+    step = max(args.feeds // args.sample, 1)
+    sample = list(range(0, args.feeds, step))[: args.sample]
+    started, cpu = time.perf_counter(), time.process_time()
+    for i in sample:
+        parsed = feedparser.parse(feed_url(i, args.hosts, port))
+        _expect(len(parsed.entries) == args.items, f"naive loop read {len(parsed.entries)} items of feed {i}")
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+    scale = args.feeds / len(sample)
+    print(f"naive loop: {len(sample)} feeds in {wall:.1f} s wall ({cpu:.1f} s CPU); "
+          f"×{scale:g} = {wall * scale:.0f} s", file=sys.stderr)
+    return {"wall": wall * scale, "cpu": cpu * scale, "sample": len(sample)}
+
+
+def _report(args: argparse.Namespace, fresh: Pass, cached: Pass, parse: dict[str, float],
+            naive: dict[str, float], bodies: list[bytes]) -> None:
+    from monitor.config import Config
+    from monitor.fetch import scrapy_settings
+
+    settings = scrapy_settings(Config())
+    per_domain = settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN")
+    concurrency = min(settings.getint("CONCURRENT_REQUESTS"), min(args.hosts, args.feeds) * per_domain)
+    cores = os.cpu_count() or 1
+    network_floor = args.feeds * args.latency_ms / 1000 / concurrency
+    floor = max(parse["feedparser"] / cores, network_floor)
+    rows = [
+        ("fresh pass", fresh), ("304 pass", cached),
+    ]
+    print()
+    print(f"machine: {cores} cores, {_cpu_model()}, {_ram_gb():.0f} GB RAM; Python {platform.python_version()}; "
+          + ", ".join(f"{p} {version(p)}" for p in ("scrapy", "twisted", "feedparser", "sqlalchemy")))
+    print(f"workload: {args.feeds} feeds × {args.items} items ({sum(map(len, bodies)) / 1e6:.1f} MB), "
+          f"{args.latency_ms:g} ms per response, {min(args.hosts, args.feeds)} addresses, "
+          f"{args.subscribers} subscribers × {len(TOPICS)} topics"
+          + (" — PROFILED, timings inflated" if args.profile else ""))
+    print()
+    print("| measurement | wall s | CPU s (user+sys) | peak RSS MB | server CPU s | result |")
+    print("|---|---:|---:|---:|---:|---|")
+    for label, run in rows:
+        counts = run.counts
+        print(f"| {label} | {run.wall:.1f} | {run.cpu:.1f} ({run.cpu_user:.1f}+{run.cpu_sys:.1f}) | "
+              f"{run.peak_rss_mb:.0f} | {run.server_cpu:.1f} | {counts['200']}×200, {counts['304']}×304; "
+              f"{counts['articles']} articles, {counts['hits']} hits, {counts['deliveries']} outbox rows |")
+    print(f"| naive feedparser.parse(url) loop, {naive['sample']:g} feeds ×{args.feeds / naive['sample']:g} "
+          f"| {naive['wall']:.1f} | {naive['cpu']:.1f} | | | |")
+    print(f"| pure parse: feedparser.parse(bytes) × {args.feeds} | | {parse['feedparser']:.1f} | | | |")
+    print(f"| pure parse: Dozor's parse_feed × {args.feeds} | | {parse['parse_feed']:.1f} | | | |")
+    print(f"| floor = max({parse['feedparser']:.1f}/{cores} cores, {args.feeds}×{args.latency_ms:g} ms/"
+          f"{concurrency} concurrent) | {floor:.1f} | | | | |")
+    print()
+    targets = [
+        ("304 pass CPU ≤ 10% of fresh pass CPU", cached.cpu <= 0.1 * fresh.cpu,
+         f"{cached.cpu / fresh.cpu:.0%}"),
+        ("fresh pass ≥ 10× faster than the naive loop", fresh.wall * 10 <= naive["wall"],
+         f"{naive['wall'] / fresh.wall:.1f}×"),
+        ("fresh pass within 1.5× of the floor", fresh.wall <= 1.5 * floor, f"{fresh.wall / floor:.2f}× floor"),
+        ("peak RSS ≤ 300 MB", max(fresh.peak_rss_mb, cached.peak_rss_mb) <= 300,
+         f"{max(fresh.peak_rss_mb, cached.peak_rss_mb):.0f} MB"),
+    ]
+    print("| target | met | actual |")
+    print("|---|---|---|")
+    for what, met, actual in targets:
+        print(f"| {what} | {'yes' if met else 'NO'} | {actual} |")
+
+
+def _cpu_model() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown CPU"
+
+
+def _ram_gb() -> float:
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal:"):
+            return int(line.split()[1]) / 1024 / 1024
+    return 0.0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
