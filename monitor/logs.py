@@ -48,4 +48,7 @@ def setup_logging(level: str = "INFO", secrets: list[str] | None = None) -> None
     logging.getLogger("telegram").setLevel(max(logging.INFO, root.level))
     for noisy in ("scrapy", "twisted", "apscheduler.scheduler", "apscheduler.executors.default"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+    # trafilatura and htmldate warn about every page they cannot use; our own line says it once.
+    for chatty in ("trafilatura", "htmldate", "courlan", "justext", "readability"):
+        logging.getLogger(chatty).setLevel(max(logging.ERROR, root.level))
     logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))

@@ -145,7 +145,7 @@ class Poller:
             log.warning("article url=%s not fetched (%s); matching the feed's summary only",
                         page.url, page.problem or f"HTTP {page.status}")
             return None
-        extracted = extract_article(page.body, page.url, page.headers)
+        extracted = extract_article(page.body, page.url, page.headers, now=utcnow())
         if extracted is None or not extracted.text:
             log.warning("article url=%s: no main text found; matching the feed's summary only", page.url)
             return None
