@@ -21,9 +21,11 @@ SIGTERM; the server also stops by itself if this script dies (its stdin closes).
 from __future__ import annotations
 
 import argparse
+import ctypes
 import json
 import os
 import platform
+import resource
 import shutil
 import signal
 import sqlite3
@@ -42,6 +44,7 @@ from typing import Any
 from feed_server import feed_body, feed_url  # bench/ is sys.path[0] when run as a script
 
 HERE = Path(__file__).resolve().parent
+PR_SET_CHILD_SUBREAPER = 36  # <linux/prctl.h>
 PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
 TOPICS = {
     "strikes": ["забастовка", "забастовку", "strike"],
@@ -61,6 +64,7 @@ class Pass:
     peak_rss_mb: float
     server_cpu: float
     counts: dict[str, int] = field(default_factory=dict)
+    processes: dict[str, float] = field(default_factory=dict)  # peak RSS MB by process kind
 
     @property
     def cpu(self) -> float:
@@ -74,6 +78,7 @@ def main() -> int:
     for name in PROXY_VARIABLES:  # loopback only: urllib (the naive loop) and Scrapy read these
         os.environ.pop(name, None)
     os.environ["no_proxy"] = "*"
+    _become_subreaper()
     workdir = Path(tempfile.mkdtemp(prefix="dozor-bench-"))
     server: subprocess.Popen[bytes] | None = None
     try:
@@ -88,6 +93,9 @@ def main() -> int:
         _expect(cached.counts["304"] == args.feeds and cached.counts["articles"] == fresh.counts["articles"],
                 f"304 pass got {cached.counts['304']} 304s and left {cached.counts['articles']} articles")
         bodies = [feed_body(i, args.items, args.hosts, port, now) for i in range(args.feeds)]
+        if args.dozor_only:
+            _report_passes(args, fresh, cached, bodies)
+            return 0
         parse = _parse_cost(bodies, port, args)
         naive = _naive_loop(args, port)
         _report(args, fresh, cached, parse, naive, bodies)
@@ -114,6 +122,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--sample", type=int, default=200, help="feeds in the naive feedparser loop (200)")
     parser.add_argument("--timeout", type=float, default=900, help="give up on one pass after this many seconds")
     parser.add_argument("--profile", type=Path, help="run each pass under bench/profile_run.py, stats into this folder")
+    parser.add_argument("--dozor-only", action="store_true", help="only the two dozor passes (no parse cost, no naive loop)")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (config, database, logs)")
     args = parser.parse_args()
     args.hosts = args.hosts or args.feeds
@@ -191,69 +200,133 @@ def _run_dozor(name: str, config: Path, workdir: Path, server: subprocess.Popen[
     before = _server_stats(port)
     server_cpu = _cpu_seconds(server.pid)
     with open(workdir / f"{name}.out", "wb") as out, open(workdir / f"{name}.log", "wb") as log:
+        cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         process = subprocess.Popen(command, stdout=out, stderr=log, env=env, cwd=workdir)
         sampler = TreeRss(process.pid)
         sampler.start()
         try:
-            status, usage = _wait(process, args.timeout)
+            status = _wait(process, args.timeout)
         finally:
             sampler.stop()
             _stop(process)  # only does something when interrupted or timed out
         wall = time.perf_counter() - started
+        _reap_orphans(keep={server.pid}, timeout=30)
+        cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if status != 0:
         tail = (workdir / f"{name}.log").read_text(errors="replace").splitlines()[-20:]
         raise SystemExit(f"{name} pass: dozor exited with status {status}:\n" + "\n".join(tail))
     after = _server_stats(port)
     counts = {key: after.get(key, 0) - before.get(key, 0) for key in ("200", "304", "404")}
     counts.update(_store_counts(workdir / "dozor.db"))
-    result = Pass(name, wall, usage.ru_utime, usage.ru_stime,
-                  max(sampler.peak_kb, usage.ru_maxrss) / 1024, _cpu_seconds(server.pid) - server_cpu, counts)
-    print(f"{name} pass: {wall:.1f} s wall, {result.cpu:.1f} s CPU ({usage.ru_utime:.1f} user + "
-          f"{usage.ru_stime:.1f} sys), peak RSS {result.peak_rss_mb:.0f} MB; {counts}", file=sys.stderr)
+    user, system = cpu_after.ru_utime - cpu_before.ru_utime, cpu_after.ru_stime - cpu_before.ru_stime
+    result = Pass(name, wall, user, system, sampler.peak_kb / 1024, _cpu_seconds(server.pid) - server_cpu,
+                  counts, {label: kb / 1024 for label, kb in sampler.peaks().items()})
+    print(f"{name} pass: {wall:.1f} s wall, {result.cpu:.1f} s CPU ({user:.1f} user + {system:.1f} sys), "
+          f"peak RSS {result.peak_rss_mb:.0f} MB (per process: "
+          + ", ".join(f"{label} {mb:.0f}" for label, mb in result.processes.items()) + f"); {counts}",
+          file=sys.stderr)
     return result
 
 
-def _wait(process: subprocess.Popen[bytes], timeout: float) -> tuple[int, Any]:
-    """wait4 the process (bounded by `timeout`): its exit status and resource usage."""
+def _wait(process: subprocess.Popen[bytes], timeout: float) -> int:
+    """Wait for the process, bounded by `timeout`; its exit status."""
+    try:
+        return process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        raise SystemExit(f"dozor did not finish within --timeout {timeout:g} s") from None
+
+
+def _become_subreaper() -> None:
+    """Orphaned descendants of Dozor (a forkserver, say) become our children, so that waiting
+    for them adds their CPU time to RUSAGE_CHILDREN, as Dozor's own waited-for children are."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+        raise SystemExit(f"prctl(PR_SET_CHILD_SUBREAPER) failed: {os.strerror(ctypes.get_errno())}")
+
+
+def _reap_orphans(keep: set[int], timeout: float) -> None:
+    """Wait for every child but `keep` (Dozor's leftover descendants, reparented to us)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-        if pid:
-            process.returncode = os.waitstatus_to_exitcode(status)
-            return process.returncode, usage
+        others = set(_children(os.getpid())) - keep
+        if not others:
+            return
+        for pid in others:
+            try:
+                os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                pass
         time.sleep(0.05)
-    raise SystemExit(f"dozor did not finish within --timeout {timeout:g} s")
+    raise SystemExit(f"Dozor's child processes {sorted(others)} did not exit within {timeout:g} s")
 
 
 class TreeRss(threading.Thread):
-    """Samples the summed RSS of a process and its descendants (worker pools count too)."""
+    """Samples the RSS of a process and its descendants (worker pools count too): the peak of
+    their sum, and each process's own peak, labelled by its command line."""
 
     def __init__(self, pid: int, every: float = 0.05) -> None:
         super().__init__(daemon=True)
         self.pid, self.every, self.peak_kb = pid, every, 0
+        self._peaks: dict[int, tuple[str, int]] = {}
         self._done = threading.Event()
 
     def run(self) -> None:
         while not self._done.wait(self.every):
-            self.peak_kb = max(self.peak_kb, sum(_rss_kb(pid) for pid in _tree(self.pid)))
+            total = 0
+            for pid, parent in _tree(self.pid):
+                kb = _rss_kb(pid)
+                total += kb
+                if pid not in self._peaks:
+                    self._peaks[pid] = (_label(pid, parent, self._peaks), 0)
+                label, peak = self._peaks[pid]
+                self._peaks[pid] = (label, max(peak, kb))
+            self.peak_kb = max(self.peak_kb, total)
+
+    def peaks(self) -> dict[str, int]:
+        """label → peak RSS in kB; processes with the same label (pool workers) keep the largest."""
+        out: dict[str, int] = {}
+        for label, kb in self._peaks.values():
+            out[label] = max(out.get(label, 0), kb)
+        return out
 
     def stop(self) -> None:
         self._done.set()
         self.join()
 
 
-def _tree(pid: int) -> list[int]:
-    pids, queue = [], [pid]
+def _tree(pid: int) -> list[tuple[int, int | None]]:
+    """(pid, parent pid) of a process and all its descendants."""
+    found: list[tuple[int, int | None]] = []
+    queue: list[tuple[int, int | None]] = [(pid, None)]
     while queue:
-        current = queue.pop()
-        pids.append(current)
-        try:
-            for task in os.listdir(f"/proc/{current}/task"):
-                queue.extend(int(c) for c in Path(f"/proc/{current}/task/{task}/children").read_text().split())
-        except OSError:
-            continue
-    return pids
+        current, parent = queue.pop()
+        found.append((current, parent))
+        queue.extend((child, current) for child in _children(current))
+    return found
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(child) for task in os.listdir(f"/proc/{pid}/task")
+                for child in Path(f"/proc/{pid}/task/{task}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _label(pid: int, parent: int | None, known: dict[int, tuple[str, int]]) -> str:
+    if parent is None:
+        return "dozor"
+    if parent in known and known[parent][0] == "forkserver":
+        return "parse worker"
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return "child"
+    for kind in ("forkserver", "resource_tracker"):
+        if kind in command:
+            return kind.replace("_", " ")
+    return "child"
 
 
 def _rss_kb(pid: int) -> int:
@@ -341,24 +414,7 @@ def _report(args: argparse.Namespace, fresh: Pass, cached: Pass, parse: dict[str
     cores = os.cpu_count() or 1
     network_floor = args.feeds * args.latency_ms / 1000 / concurrency
     floor = max(parse["feedparser"] / cores, network_floor)
-    rows = [
-        ("fresh pass", fresh), ("304 pass", cached),
-    ]
-    print()
-    print(f"machine: {cores} cores, {_cpu_model()}, {_ram_gb():.0f} GB RAM; Python {platform.python_version()}; "
-          + ", ".join(f"{p} {version(p)}" for p in ("scrapy", "twisted", "feedparser", "sqlalchemy")))
-    print(f"workload: {args.feeds} feeds × {args.items} items ({sum(map(len, bodies)) / 1e6:.1f} MB), "
-          f"{args.latency_ms:g} ms per response, {min(args.hosts, args.feeds)} addresses, "
-          f"{args.subscribers} subscribers × {len(TOPICS)} topics"
-          + (" — PROFILED, timings inflated" if args.profile else ""))
-    print()
-    print("| measurement | wall s | CPU s (user+sys) | peak RSS MB | server CPU s | result |")
-    print("|---|---:|---:|---:|---:|---|")
-    for label, run in rows:
-        counts = run.counts
-        print(f"| {label} | {run.wall:.1f} | {run.cpu:.1f} ({run.cpu_user:.1f}+{run.cpu_sys:.1f}) | "
-              f"{run.peak_rss_mb:.0f} | {run.server_cpu:.1f} | {counts['200']}×200, {counts['304']}×304; "
-              f"{counts['articles']} articles, {counts['hits']} hits, {counts['deliveries']} outbox rows |")
+    _report_passes(args, fresh, cached, bodies)
     print(f"| naive feedparser.parse(url) loop, {naive['sample']:g} feeds ×{args.feeds / naive['sample']:g} "
           f"| {naive['wall']:.1f} | {naive['cpu']:.1f} | | | |")
     print(f"| pure parse: feedparser.parse(bytes) × {args.feeds} | | {parse['feedparser']:.1f} | | | |")
@@ -379,6 +435,25 @@ def _report(args: argparse.Namespace, fresh: Pass, cached: Pass, parse: dict[str
     print("|---|---|---|")
     for what, met, actual in targets:
         print(f"| {what} | {'yes' if met else 'NO'} | {actual} |")
+
+
+def _report_passes(args: argparse.Namespace, fresh: Pass, cached: Pass, bodies: list[bytes]) -> None:
+    cores = os.cpu_count() or 1
+    print()
+    print(f"machine: {cores} cores, {_cpu_model()}, {_ram_gb():.0f} GB RAM; Python {platform.python_version()}; "
+          + ", ".join(f"{p} {version(p)}" for p in ("scrapy", "twisted", "feedparser", "sqlalchemy")))
+    print(f"workload: {args.feeds} feeds × {args.items} items ({sum(map(len, bodies)) / 1e6:.1f} MB), "
+          f"{args.latency_ms:g} ms per response, {min(args.hosts, args.feeds)} addresses, "
+          f"{args.subscribers} subscribers × {len(TOPICS)} topics"
+          + (" — PROFILED, timings inflated" if args.profile else ""))
+    print()
+    print("| measurement | wall s | CPU s (user+sys) | peak RSS MB | server CPU s | result |")
+    print("|---|---:|---:|---:|---:|---|")
+    for label, run in (("fresh pass", fresh), ("304 pass", cached)):
+        counts = run.counts
+        print(f"| {label} | {run.wall:.1f} | {run.cpu:.1f} ({run.cpu_user:.1f}+{run.cpu_sys:.1f}) | "
+              f"{run.peak_rss_mb:.0f} | {run.server_cpu:.1f} | {counts['200']}×200, {counts['304']}×304; "
+              f"{counts['articles']} articles, {counts['hits']} hits, {counts['deliveries']} outbox rows |")
 
 
 def _cpu_model() -> str:

@@ -5,7 +5,9 @@
 
 `python -m cProfile` sees the main thread only, and Dozor parses and stores in worker threads
 (asyncio.to_thread). Here every new thread starts its own profiler (threading.setprofile), and
-the stats of all of them are merged at exit. Work done in child processes is not profiled.
+the stats of all of them are merged at exit. Times are each thread's CPU time (time.thread_time),
+so a thread waiting for a lock, the GIL or the network costs nothing: the stats say where the CPU
+goes, not where the wall time goes. Work done in child processes is not profiled.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import cProfile
 import pstats
 import sys
 import threading
+import time
 from typing import Any
 
 _profiles: list[cProfile.Profile] = []
@@ -22,7 +25,7 @@ _lock = threading.Lock()
 
 def _start_thread_profile(_frame: Any, _event: str, _arg: Any) -> None:
     # Called at the new thread's first profile event; enable() replaces this hook with cProfile's.
-    profile = cProfile.Profile()
+    profile = cProfile.Profile(time.thread_time)
     with _lock:
         _profiles.append(profile)
     profile.enable()
@@ -33,7 +36,7 @@ def main() -> int:
     from monitor.cli import app
 
     threading.setprofile(_start_thread_profile)
-    main_profile = cProfile.Profile()
+    main_profile = cProfile.Profile(time.thread_time)
     main_profile.enable()
     code = 0
     try:

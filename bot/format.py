@@ -1,4 +1,9 @@
-"""Alert messages: Telegram HTML with every scraped string escaped, within 4096 characters."""
+"""Alert messages: Telegram HTML with every scraped string escaped, within 4096 characters.
+
+The message shows the topic, the headline in bold, the snippet with the matched words in bold,
+the source and the link. When it is too long the snippet gives way first, then the headline;
+the link is never cut.
+"""
 
 from __future__ import annotations
 
@@ -7,25 +12,62 @@ from html import escape
 from monitor.store.outbox import PendingAlert
 
 MAX_MESSAGE = 4096
+MAX_TITLE = 600
 
 
 def alert_html(alert: PendingAlert, topic_title: str) -> str:
-    """The alert as HTML. The link is never cut: the title gives way if the message is too long."""
-    head = f"🔔 <b>{escape(topic_title)}</b>\n"
-    tail = f"\n{escape(alert.source_name)}\n{escape(alert.url)}"
-    room = MAX_MESSAGE - len(head) - len(tail) - len("<b></b>")
-    return f"{head}<b>{_fit(alert.title or alert.url, room)}</b>{tail}"
+    head = f"🔔 <b>{escape(topic_title[:200])}</b>\n"
+    tail = f"\n{escape(alert.source_name[:200])}\n{escape(alert.url)}"
+    # The link is never cut; with an absurdly long one the headline shrinks to what is left.
+    title_room = min(MAX_TITLE, MAX_MESSAGE - len(head) - len(tail) - len("<b></b>"))
+    title = f"<b>{_fit(alert.title or alert.url, title_room)}</b>"
+    room = MAX_MESSAGE - len(head) - len(title) - len(tail) - 1
+    snippet = _marked(alert.snippet or "", alert.snippet_marks, room)
+    body = f"{title}\n{snippet}" if snippet else title
+    return f"{head}{body}{tail}"
 
 
 def alert_plain(alert: PendingAlert, topic_title: str) -> str:
     """The same alert without markup, for when Telegram rejects our HTML."""
-    head = f"🔔 {topic_title}\n"
-    tail = f"\n{alert.source_name}\n{alert.url}"
-    room = MAX_MESSAGE - len(head) - len(tail)
-    title = alert.title or alert.url
-    if len(title) > room:
-        title = title[: max(room - 1, 0)] + "…"
-    return head + title + tail
+    head = f"🔔 {topic_title[:200]}\n"
+    tail = f"\n{alert.source_name[:200]}\n{alert.url}"
+    title = _cut(alert.title or alert.url, MAX_TITLE)
+    room = MAX_MESSAGE - len(head) - len(title) - len(tail) - 1
+    snippet = _cut(alert.snippet or "", room) if room > 1 else ""
+    return head + title + (f"\n{snippet}" if snippet else "") + tail
+
+
+def event_html(message: str) -> str:
+    """An operator notice (a source paused or silent) for the admins."""
+    return f"⚠️ <b>Dozor operator notice</b>\n{escape(message[: MAX_MESSAGE - 100])}"
+
+
+def _marked(text: str, marks: tuple[tuple[int, int], ...], room: int) -> str:
+    """`text` escaped with its marks in <b>, cut (whole characters, whole tags) to fit `room`."""
+    out: list[str] = []
+    used = 0
+    position = 0
+    pieces: list[tuple[str, bool]] = []
+    for start, end in marks:
+        if start < position or end > len(text):
+            continue
+        pieces.append((text[position:start], False))
+        pieces.append((text[start:end], True))
+        position = end
+    pieces.append((text[position:], False))
+    for piece, bold in pieces:
+        wrap = 7 if bold else 0  # <b></b>
+        escaped = escape(piece)
+        if used + len(escaped) + wrap + 1 > room:  # +1 keeps space for the ellipsis
+            fitted = _fit(piece, room - used - wrap) if room - used - wrap > 1 else ""
+            if fitted:
+                out.append(f"<b>{fitted}</b>" if bold else fitted)
+            elif out:
+                out.append("…")
+            break
+        out.append(f"<b>{escaped}</b>" if bold and piece else escaped)
+        used += len(escaped) + wrap
+    return "".join(out)
 
 
 def _fit(text: str, room: int) -> str:
@@ -33,12 +75,11 @@ def _fit(text: str, room: int) -> str:
     escaped = escape(text)
     if len(escaped) <= room:
         return escaped
-    cut = len(text)
+    cut = min(len(text), room)
     while cut > 0 and len(escape(text[:cut])) + 1 > room:
         cut -= max(1, (len(escape(text[:cut])) + 1 - room) // 6)
-    return escape(text[:cut]) + "…"
+    return escape(text[:cut]) + "…" if cut > 0 else ""
 
 
-def event_html(message: str) -> str:
-    """An operator notice (a source paused or silent) for the admins."""
-    return f"⚠️ <b>Dozor operator notice</b>\n{escape(message[: MAX_MESSAGE - 100])}"
+def _cut(text: str, room: int) -> str:
+    return text if len(text) <= room else text[: max(room - 1, 0)] + "…"

@@ -26,7 +26,7 @@ app = typer.Typer(help="Dozor: news monitoring and Telegram alerts.", no_args_is
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 out = Console()
 log = logging.getLogger("monitor.cli")
 
@@ -262,3 +262,9 @@ def _first_line(exc: BaseException) -> str:
 from monitor.cli_parse import parse_command  # noqa: E402
 
 app.command("parse")(parse_command)
+
+# `dozor match` and `dozor backtest` live in monitor/cli_match.py.
+from monitor.cli_match import backtest_command, match_command  # noqa: E402
+
+app.command("match")(match_command)
+app.command("backtest")(backtest_command)

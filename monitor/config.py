@@ -11,9 +11,10 @@ import difflib
 import re
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -161,10 +162,28 @@ class SourceConfig(_Strict):
         return self.name or self.id
 
 
+def _valid_term(term: str) -> str:
+    from monitor.rules import check_term  # rules imports fold only; kept lazy to keep config light
+
+    problem = check_term(term)
+    if problem:
+        raise ValueError(f"invalid term {term!r}: {problem}")
+    return term
+
+
+TermText = Annotated[str, AfterValidator(_valid_term)]
+
+
 class TopicConfig(_Strict):
     id: str = Field(pattern=_ID)
     title: str = ""
-    any: list[Annotated[str, Field(min_length=1)]] = Field(min_length=1)
+    any: list[TermText] = Field(min_length=1)
+    all: list[Annotated[list[TermText], Field(min_length=1)]] = Field(default_factory=list)
+    not_: list[TermText] = Field(default_factory=list, alias="not")
+    fields: list[Literal["title", "text"]] = Field(default_factory=lambda: ["title", "text"], min_length=1)
+    priority: Literal["urgent", "normal"] = "normal"
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     @property
     def label(self) -> str:
@@ -253,6 +272,9 @@ def database_url(config: Config, config_path: Path, env: Environment) -> str:
 # Operators read these, not pydantic's wording: say what was expected, in their words.
 _EXPECTED = {
     ("any",): "expected a list of terms",
+    ("not",): "expected a list of terms",
+    ("all",): "expected a list of term lists, e.g. [[strike, walkout], [Aktau, Zhanaozen]]",
+    ("fields",): "expected a list: [title], [text] or [title, text]",
     ("admins",): "expected a list of numeric chat ids",
     ("sources",): "expected a list of sources",
     ("topics",): "expected a list of topics",
@@ -285,8 +307,14 @@ def _message(error: Any, loc: KeyPath) -> str:
         return _unknown_key(loc)
     if kind == "string_pattern_mismatch":
         return "expected an id of lowercase letters, digits, '-' and '_'"
-    if kind == "too_short" and loc and loc[-1] == "any":
+    if kind == "too_short" and loc and loc[-1] in ("any", "all", "not") or (
+        kind == "too_short" and len(loc) >= 2 and loc[-2] == "all"
+    ):
         return "expected at least one term"
+    if kind == "literal_error" and "fields" in loc:
+        return "expected title or text"
+    if kind == "literal_error" and "priority" in loc:
+        return "expected urgent or normal"
     if kind == "too_short":
         return "expected a non-empty value"
     named = [key for key in loc if isinstance(key, str)]
@@ -302,7 +330,7 @@ def _message(error: Any, loc: KeyPath) -> str:
 def _unknown_key(loc: KeyPath) -> str:
     key = str(loc[-1])
     parent = _model_at(loc[:-1])
-    known = list(parent.model_fields) if parent else []
+    known = [f.alias or name for name, f in parent.model_fields.items()] if parent else []
     close = difflib.get_close_matches(key, known, n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
     return f"unknown key{hint}; known keys: {', '.join(known)}" if known else "unknown key"
@@ -313,7 +341,7 @@ def _model_at(loc: KeyPath) -> type[BaseModel] | None:
     for key in loc:
         if isinstance(key, int):
             continue
-        field = model.model_fields.get(key)
+        field = next((f for name, f in model.model_fields.items() if (f.alias or name) == key), None)
         if field is None:
             return None
         annotation = field.annotation

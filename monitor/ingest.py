@@ -3,7 +3,8 @@
 `read_feed` parses the response and keeps the items not seen before; the runtime then fetches the
 pages of those items for `fetch_article` sources; `record_feed` matches and stores everything in
 one transaction and updates the source's health. Both are blocking (feedparser, trafilatura, the
-database), so the runtime calls them in worker threads.
+database): the runtime parses in worker processes and hands `read_feed` the parsed feed, and calls
+both in a worker thread.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from email.utils import parsedate_to_datetime
 from monitor.config import Config
 from monitor.fetch import FetchResult
 from monitor.match import Matcher
-from monitor.parse import FeedItem, parse_feed
+from monitor.parse import FeedItem, ParsedFeed, parse_feed
 from monitor.store.articles import MatchedItem, NewHit, store_items, unseen_urls
 from monitor.store.db import Store
 from monitor.store.sources import Outcome, check_silence, record_outcome
@@ -53,11 +54,13 @@ class PollReport:
     hits: list[NewHit] = field(default_factory=list)
 
 
-def read_feed(store: Store, result: FetchResult, now: datetime) -> FeedRead:
-    """Parse a response and keep the items no source has brought before."""
+def read_feed(store: Store, result: FetchResult, now: datetime, parsed: ParsedFeed | None = None) -> FeedRead:
+    """Parse a response (unless the caller parsed it already, elsewhere) and keep the items no
+    source has brought before."""
     if result.problem or result.not_modified:
         return FeedRead(result, problem=result.problem)
-    parsed = parse_feed(result.body, result.url, result.headers, now)
+    if parsed is None:
+        parsed = parse_feed(result.body, result.url, result.headers, now)
     if parsed.problem:
         return FeedRead(result, problem=parsed.problem)
     with store.session() as session:

@@ -1,49 +1,309 @@
-"""Match articles against topics: case-insensitive whole words and phrases.
+"""Match articles against topics at automaton speed.
 
-This is the thin first matcher (ё = е, never inside another word). The rule language with word
-forms, scripts and operators replaces it behind the same `Matcher.match` call.
+Every word of every term is expanded, when the rules are compiled, into its folded forms and
+spellings (`monitor.forms`), and all of them go into one Aho-Corasick automaton. A field's text is
+folded once, every non-word character becomes a space (one for one, so offsets hold) and the
+automaton runs over it with keys padded by spaces: `" актау "` can only match a whole word, so
+`Aktau` never fires inside "сақтау"; a prefix key `" арешт"` only needs the word to start there.
+Phrases and NEAR are then checked on word positions; /regex/ terms run with a time limit.
 """
 
 from __future__ import annotations
 
+import bisect
+import logging
 import re
-from dataclasses import dataclass
+import unicodedata
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import cache
+
+import ahocorasick
+import regex
 
 from monitor.config import TopicConfig
+from monitor.fold import Folded, fold_with_offsets
+from monitor.rules import EXACT, FORMS, PREFIX, Near, Phrase, Regex, Term, WordPattern, parse_term
+
+log = logging.getLogger(__name__)
+
+FIELDS = ("title", "text")
+SNIPPET_CHARS = 200
+REGEX_TIMEOUT = 0.05  # seconds per field: a pathological pattern gives up instead of stalling
+_NONWORD = re.compile(r"\W")
+_TOKEN = re.compile(r"\S+")
+
+Expand = Callable[[str], Iterable[str]]
+
+
+@dataclass(frozen=True)
+class TermMatch:
+    """One occurrence: the term as written, the text found, and where (offsets into the field)."""
+
+    term: str
+    found: str
+    field: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Snippet:
+    """About 200 characters around the first match; `marks` are spans to show in bold."""
+
+    text: str
+    field: str
+    marks: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
 class TopicMatch:
     topic_id: str
-    terms: tuple[str, ...]
+    matches: tuple[TermMatch, ...] = ()
+    snippet: Snippet | None = None
+
+    @property
+    def terms(self) -> tuple[str, ...]:
+        return tuple(sorted({m.term for m in self.matches}))
 
 
-def _fold(text: str) -> str:
-    return text.casefold().replace("ё", "е")
+@cache
+def default_expander() -> Expand:
+    """Word forms from the dictionaries, loaded once per process (they are tens of MB)."""
+    from monitor.forms import FormExpander
+
+    return FormExpander().forms
+
+
+@dataclass
+class _Compiled:
+    raw: str
+    term: Term
+
+
+@dataclass
+class _Topic:
+    id: str
+    fields: tuple[str, ...]
+    any: list[_Compiled]
+    all: list[list[_Compiled]]
+    none: list[_Compiled]
+
+
+@dataclass
+class _Field:
+    """One field of one article, scanned: pattern id → {token index: folded span}."""
+
+    name: str
+    original: str
+    folded: Folded
+    spaced: str
+    hits: dict[int, dict[int, tuple[int, int]]] = field(default_factory=lambda: defaultdict(dict))
+    _starts: list[int] | None = None
+
+    def token_at(self, spaced_index: int) -> int:
+        if self._starts is None:
+            self._starts = [m.start() for m in _TOKEN.finditer(self.spaced)]
+        return bisect.bisect_right(self._starts, spaced_index) - 1
+
+    def found(self, start: int, end: int) -> tuple[str, int, int]:
+        o_start, o_end = self.folded.original_span(start, end)
+        return self.original[o_start:o_end], o_start, o_end
 
 
 class Matcher:
-    """Topics compiled once; `match(title, text)` returns the topics that fire."""
+    """Topics compiled once; `match(title, text)` returns the topics that fire, with evidence."""
 
-    def __init__(self, topics: list[TopicConfig]) -> None:
-        self._topics = [(topic.id, *_compile(topic.any)) for topic in topics]
+    def __init__(self, topics: list[TopicConfig], expand: Expand | None = None) -> None:
+        self._expand = expand or default_expander()
+        self._patterns: dict[tuple[str, str, str], int] = {}
+        self._keys: dict[str, list[tuple[int, bool]]] = defaultdict(list)
+        self._topics = [self._topic(topic) for topic in topics]
+        self._automaton = self._build()
+
+    # ---- compiling ----
+
+    def _topic(self, topic: TopicConfig) -> _Topic:
+        return _Topic(
+            id=topic.id,
+            fields=tuple(topic.fields),
+            any=[self._term(raw) for raw in topic.any],
+            all=[[self._term(raw) for raw in group] for group in topic.all],
+            none=[self._term(raw) for raw in topic.not_],
+        )
+
+    def _term(self, raw: str) -> _Compiled:
+        term = parse_term(raw)
+        for phrase in (term.left, term.right) if isinstance(term, Near) else (term,):
+            if isinstance(phrase, Phrase):
+                for word in phrase.words:
+                    self._pattern(word)
+        return _Compiled(raw, term)
+
+    def _pattern(self, word: WordPattern) -> int:
+        key = (word.kind, word.text, word.as_written)
+        if key in self._patterns:
+            return self._patterns[key]
+        pid = len(self._patterns)
+        self._patterns[key] = pid
+        if word.kind == PREFIX:
+            self._keys[f" {word.text}"].append((pid, True))
+            return pid
+        forms = {word.text} if word.kind == EXACT else {word.text, *self._expand(word.as_written)}
+        for form in forms:
+            if form and " " not in form:
+                self._keys[f" {form} "].append((pid, False))
+        return pid
+
+    def _pid(self, word: WordPattern) -> int:
+        return self._patterns[(word.kind, word.text, word.as_written)]
+
+    def _build(self) -> ahocorasick.Automaton | None:
+        if not self._keys:
+            return None
+        automaton = ahocorasick.Automaton()
+        for key, entries in self._keys.items():
+            automaton.add_word(key, (len(key), tuple(entries)))
+        automaton.make_automaton()
+        return automaton
+
+    @property
+    def size(self) -> int:
+        """Keys in the automaton (forms and spellings of every word of every term)."""
+        return len(self._keys)
+
+    # ---- matching ----
 
     def match(self, title: str, text: str) -> list[TopicMatch]:
-        haystack = _fold(f"{title}\n{text}")
+        fields = {"title": self._scan("title", title), "text": self._scan("text", text)}
         out = []
-        for topic_id, pattern, term_of in self._topics:
-            # A phrase may span a line break or double space: look it up single-spaced.
-            found = {term_of[" ".join(m.group(0).split())] for m in pattern.finditer(haystack)}
-            if found:
-                out.append(TopicMatch(topic_id, tuple(sorted(found))))
+        for topic in self._topics:
+            result = self._evaluate(topic, fields)
+            if result is not None:
+                out.append(result)
         return out
 
+    def _scan(self, name: str, value: str) -> _Field:
+        original = unicodedata.normalize("NFC", value or "")
+        folded = fold_with_offsets(original)
+        spaced = f" {_NONWORD.sub(' ', folded.text)} "
+        scanned = _Field(name, original, folded, spaced)
+        if self._automaton is None or not original:
+            return scanned
+        for end, (length, entries) in self._automaton.iter(spaced):
+            lead = end - length + 1  # the leading space; the word starts at spaced[lead + 1]
+            for pid, is_prefix in entries:
+                word_end = spaced.find(" ", end + 1) if is_prefix else end
+                # spaced index i+1 is folded index i
+                span = (lead, word_end - 1)
+                scanned.hits[pid].setdefault(scanned.token_at(lead + 1), span)
+        return scanned
 
-def _compile(terms: list[str]) -> tuple[re.Pattern[str], dict[str, str]]:
-    term_of: dict[str, str] = {}
-    for term in terms:
-        term_of.setdefault(" ".join(_fold(term).split()), term)
-    # Longest first, so a phrase wins over a word it starts with.
-    forms = sorted(term_of, key=len, reverse=True)
-    body = "|".join(re.escape(form).replace(r"\ ", r"\s+") for form in forms)
-    return re.compile(rf"(?<!\w)(?:{body})(?!\w)"), term_of
+    def _evaluate(self, topic: _Topic, fields: dict[str, _Field]) -> TopicMatch | None:
+        scope = [fields[name] for name in topic.fields]
+        found = [m for term in topic.any for m in self._occurrences(term, scope)]
+        if not found:
+            return None
+        for group in topic.all:
+            group_found = [m for term in group for m in self._occurrences(term, scope)]
+            if not group_found:
+                return None
+            found.extend(group_found)
+        if any(self._occurrences(term, scope) for term in topic.none):
+            return None
+        found.sort(key=lambda m: (FIELDS.index(m.field), m.start))
+        return TopicMatch(topic.id, tuple(found), _snippet(found, fields))
+
+    def _occurrences(self, compiled: _Compiled, scope: list[_Field]) -> list[TermMatch]:
+        out = []
+        for scanned in scope:
+            for start, end in self._spans(compiled, scanned):
+                text, o_start, o_end = scanned.found(start, end)
+                out.append(TermMatch(compiled.raw, text, scanned.name, o_start, o_end))
+        return out
+
+    def _spans(self, compiled: _Compiled, scanned: _Field) -> list[tuple[int, int]]:
+        term = compiled.term
+        if isinstance(term, Regex):
+            return _regex_spans(term, compiled.raw, scanned)
+        if isinstance(term, Near):
+            return self._near_spans(term, scanned)
+        return [(s, e) for _, (s, e) in self._phrase_at(term, scanned)]
+
+    def _phrase_at(self, phrase: Phrase, scanned: _Field) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+        """Each occurrence as ((first token, last token), folded span)."""
+        first = scanned.hits.get(self._pid(phrase.words[0]))
+        if not first:
+            return []
+        out = []
+        for token, (start, end) in sorted(first.items()):
+            for offset, word in enumerate(phrase.words[1:], start=1):
+                nxt = scanned.hits.get(self._pid(word), {}).get(token + offset)
+                if nxt is None:
+                    break
+                end = nxt[1]
+            else:
+                out.append(((token, token + len(phrase.words) - 1), (start, end)))
+        return out
+
+    def _near_spans(self, near: Near, scanned: _Field) -> list[tuple[int, int]]:
+        lefts = self._phrase_at(near.left, scanned)
+        rights = self._phrase_at(near.right, scanned) if lefts else []
+        out = []
+        for (l_first, l_last), l_span in lefts:
+            for (r_first, r_last), r_span in rights:
+                between = r_first - l_last - 1 if r_first > l_last else l_first - r_last - 1
+                if 0 <= between <= near.distance:
+                    out.append((min(l_span[0], r_span[0]), max(l_span[1], r_span[1])))
+        return sorted(set(out))
+
+
+def _regex_spans(term: Regex, raw: str, scanned: _Field) -> list[tuple[int, int]]:
+    """Regexes run on the folded text, so they see what the other terms see (ё = е, қ = к)."""
+    pattern = _compiled_regex(term.pattern)
+    try:
+        return [m.span() for m in pattern.finditer(scanned.folded.text, timeout=REGEX_TIMEOUT)]
+    except TimeoutError:
+        log.warning("term %s gave up after %ss on one %s; simplify the regex", raw, REGEX_TIMEOUT, scanned.name)
+        return []
+
+
+@cache
+def _compiled_regex(pattern: str) -> regex.Pattern[str]:
+    return regex.compile(pattern, regex.IGNORECASE)
+
+
+def _snippet(found: list[TermMatch], fields: dict[str, _Field]) -> Snippet:
+    """Around the first match in the text (the title is shown anyway), else in the title."""
+    in_text = [m for m in found if m.field == "text"]
+    chosen = in_text or found
+    first = chosen[0]
+    source = fields[first.field].original
+    half = SNIPPET_CHARS // 2
+    start = max(0, first.start - half)
+    end = min(len(source), max(first.end, start + SNIPPET_CHARS))
+    if start > 0:
+        space = source.find(" ", start, first.start)
+        start = space + 1 if space != -1 else start
+    if end < len(source):
+        space = source.rfind(" ", first.end, end)
+        end = space if space != -1 else end
+    marks = _merged(sorted({(m.start - start, m.end - start) for m in chosen
+                            if m.start >= start and m.end <= end}))
+    prefix = "…" if start > 0 else ""
+    suffix = "…" if end < len(source) else ""
+    shift = len(prefix)
+    return Snippet(prefix + source[start:end] + suffix, first.field,
+                   tuple((s + shift, e + shift) for s, e in marks))
+
+
+def _merged(spans: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
+    """Overlapping marks (a phrase and a word inside it) become one."""
+    out: list[tuple[int, int]] = []
+    for start, end in spans:
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+        else:
+            out.append((start, end))
+    return tuple(out)

@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import multiprocessing
+import os
 import signal
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime, timezone
 from typing import Protocol, TypeVar
 
@@ -26,6 +30,7 @@ from monitor.fetch import STOPPED, FetchJob, FetchResult, fetch_all, scrapy_sett
 from monitor.extract import extract_article
 from monitor.ingest import FeedRead, PollReport, read_feed, record_feed
 from monitor.match import Matcher
+from monitor.parse import ParsedFeed, parse_feed
 from monitor.store.db import Store
 from monitor.store.sources import SourceClaim, claim_all, claim_due, release
 
@@ -37,6 +42,8 @@ SOURCE_TICK_SECONDS = 1.0
 # A first poll of a big feed with fetch_article must not turn into hundreds of page requests.
 MAX_PAGES_PER_SOURCE = 30
 DELIVERY_TICK_SECONDS = 1.0
+# Database threads on PostgreSQL, where writers do not queue for one lock as on SQLite.
+DB_THREADS = 4
 STOP_GRACE_SECONDS = 8.0
 
 
@@ -69,9 +76,63 @@ def run_service(serve: Callable[[], Awaitable[int]]) -> int:
     return 0
 
 
+class ParsePool:
+    """Feeds parsed in worker processes: feedparser is pure Python, so in threads every parse
+    would share one core (the GIL) with Scrapy and the database work.
+
+    Workers are forked from a forkserver that has imported only `monitor.parse` (~25 MB each,
+    not a copy of this process). At most two feeds per worker are handed over at a time, so a
+    worker that dies (out of memory on a huge feed, say) fails only those; the pool then starts
+    afresh for the next feeds.
+    """
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+        self._slots = asyncio.Semaphore(2 * workers)
+
+    async def parse(self, result: FetchResult, now: datetime) -> ParsedFeed:
+        async with self._slots:
+            pool = self._started()
+            try:
+                return await asyncio.wrap_future(
+                    pool.submit(parse_feed, result.body, result.url, result.headers, now))
+            except BrokenProcessPool:
+                if self._pool is pool:
+                    self._pool = None
+                    pool.shutdown(wait=False, cancel_futures=True)
+                raise
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
+    def _started(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["monitor.parse"])
+            # Ctrl-C reaches the whole process group: workers leave the shutdown to us.
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=signal.signal,
+                                             initargs=(signal.SIGINT, signal.SIG_IGN))
+        return self._pool
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 class Poller:
     """Claims due sources, fetches them in one crawl, reads the feeds, fetches the new items'
-    pages for `fetch_article` sources in a second crawl, then records each source."""
+    pages for `fetch_article` sources in a second crawl, then records each source.
+
+    Feeds are parsed in worker processes (`ParsePool`); database steps run on their own thread,
+    one at a time on SQLite, which has a single writer anyway (threads queued for its lock
+    sleep in its busy handler, up to 100 ms a time).
+    """
 
     def __init__(
         self, config: Config, store: Store, on_report: Callable[[PollReport], None] | None = None
@@ -85,12 +146,14 @@ class Poller:
         page_settings.set("ROBOTSTXT_OBEY", True)
         self.page_runner = AsyncCrawlerRunner(page_settings)
         self.on_report = on_report
+        self.parsers = ParsePool(_cores())
+        self._db = ThreadPoolExecutor(1 if store.is_sqlite else DB_THREADS, thread_name_prefix="dozor-db")
 
     async def poll_due(self) -> list[PollReport]:
-        return await self._poll(await asyncio.to_thread(self._claim, claim_due))
+        return await self._poll(await self._in_db(self._claim, claim_due))
 
     async def poll_all(self) -> list[PollReport]:
-        return await self._poll(await asyncio.to_thread(self._claim, claim_all))
+        return await self._poll(await self._in_db(self._claim, claim_all))
 
     def _claim(self, claim: Callable[[Session, datetime], list[SourceClaim]]) -> list[SourceClaim]:
         with self.store.session() as session:
@@ -102,26 +165,57 @@ class Poller:
         try:
             results = await fetch_all(self.runner, [self._job(claim) for claim in claims])
         except asyncio.CancelledError:
-            await asyncio.to_thread(self._release, [c.source_id for c in claims])
+            await self._in_db(self._release, [c.source_id for c in claims])
             raise
         stopped = [r.key for r in results if r.error == STOPPED]
         if stopped:
-            await asyncio.to_thread(self._release, stopped)
-        reads = await asyncio.gather(
-            *(self._guarded(r.key, r.url, read_feed, self.store, r, utcnow())
-              for r in results if r.error != STOPPED)
+            await self._in_db(self._release, stopped)
+        live = [r for r in results if r.error != STOPPED]
+        # A source without fetch_article is recorded as soon as it is read, so storing overlaps
+        # parsing; the others wait for one crawl of all their new pages.
+        alone, with_pages = await asyncio.gather(
+            asyncio.gather(*(self._read_and_record(r) for r in live if not self._fetches_pages(r.key))),
+            self._read_all_and_record([r for r in live if self._fetches_pages(r.key)]),
         )
-        reads = [read for read in reads if read is not None]
-        texts = await self._page_texts(reads)
-        reports = await asyncio.gather(
-            *(self._guarded(read.source_id, read.result.url, record_feed, self.store, self.config,
-                            self.matcher, read, texts, utcnow()) for read in reads)
-        )
-        done = [report for report in reports if report is not None]
+        order = {result.key: n for n, result in enumerate(live)}
+        done = sorted((report for report in [*alone, *with_pages] if report is not None),
+                      key=lambda report: order[report.source_id])
         if self.on_report:
             for report in done:
                 self.on_report(report)
         return done
+
+    async def _read_and_record(self, result: FetchResult) -> PollReport | None:
+        read = await self._read(result)
+        return await self._record(read, {}) if read else None
+
+    async def _read_all_and_record(self, results: list[FetchResult]) -> list[PollReport | None]:
+        reads = [read for read in await asyncio.gather(*(self._read(r) for r in results)) if read]
+        texts = await self._page_texts(reads)
+        return await asyncio.gather(*(self._record(read, texts) for read in reads))
+
+    async def _read(self, result: FetchResult) -> FeedRead | None:
+        now = utcnow()
+        parsed = None
+        if not (result.problem or result.not_modified):
+            try:
+                parsed = await self.parsers.parse(result, now)
+            except BrokenProcessPool:
+                log.error("source=%s url=%s: the parser process died; the source is tried again "
+                          "after its lease", result.key, result.url)
+                return None
+            except Exception:
+                log.exception("source=%s url=%s ingest failed", result.key, result.url)
+                return None
+        return await self._guarded(result.key, result.url, read_feed, self.store, result, now, parsed)
+
+    async def _record(self, read: FeedRead, texts: dict[str, str]) -> PollReport | None:
+        return await self._guarded(read.source_id, read.result.url, record_feed, self.store, self.config,
+                                   self.matcher, read, texts, utcnow())
+
+    def _fetches_pages(self, source_id: str) -> bool:
+        source = self.config.source(source_id)
+        return bool(source and source.fetch_article)
 
     async def _page_texts(self, reads: list[FeedRead]) -> dict[str, str]:
         """Fetch and extract the new items' pages of fetch_article sources: url → main text."""
@@ -152,12 +246,15 @@ class Poller:
         return extracted.text
 
     async def _guarded(self, source_id: str, url: str, step: Callable[..., T], *args: object) -> T | None:
-        """Run a blocking step in a thread; our own bug in it fails that source only."""
+        """Run a blocking database step; our own bug in it fails that source only."""
         try:
-            return await asyncio.to_thread(step, *args)
+            return await self._in_db(step, *args)
         except Exception:
             log.exception("source=%s url=%s ingest failed", source_id, url)
             return None
+
+    async def _in_db(self, step: Callable[..., T], *args: object) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._db, step, *args)
 
     def _job(self, claim: SourceClaim) -> FetchJob:
         source = self.config.source(claim.source_id)
@@ -172,6 +269,8 @@ class Poller:
     async def stop(self) -> None:
         await self.runner.stop()
         await self.page_runner.stop()
+        self.parsers.close()
+        self._db.shutdown(wait=False)
 
 
 async def serve_forever(poller: Poller, sender: AlertSender) -> int:

@@ -109,6 +109,10 @@ class Hit(Base):
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
     topic_id: Mapped[str] = mapped_column(String(100), index=True)
     terms: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Evidence: [{"term", "found", "field", "start", "end"}], and the snippet alerts show.
+    matches: Mapped[list[dict[str, object]] | None] = mapped_column(JSON)
+    snippet: Mapped[str | None] = mapped_column(Text)
+    snippet_marks: Mapped[list[list[int]] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
 
 

@@ -29,6 +29,8 @@ class PendingAlert:
     url: str
     source_name: str
     published_at: datetime | None
+    snippet: str | None = None
+    snippet_marks: tuple[tuple[int, int], ...] = ()
 
 
 def due(session: Session, now: datetime, limit: int = 50) -> list[PendingAlert]:
@@ -64,6 +66,8 @@ def due(session: Session, now: datetime, limit: int = 50) -> list[PendingAlert]:
             url=article.canonical_url,
             source_name=source_name or article.source_id,
             published_at=article.published_at,
+            snippet=hit.snippet,
+            snippet_marks=tuple((int(s), int(e)) for s, e in hit.snippet_marks or ()),
         )
         for delivery, hit, article, source_name in session.execute(query)
     ]

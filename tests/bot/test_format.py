@@ -35,3 +35,25 @@ def test_a_huge_title_is_cut_but_the_link_survives():
     assert "&am…" not in html  # no entity cut in half
     plain = alert_plain(alert("x" * 10_000, url=url), "t")
     assert len(plain) <= MAX_MESSAGE and plain.endswith(url)
+
+
+def test_the_snippet_shows_matched_words_in_bold_and_is_escaped():
+    snippet = "Workers & <staff> went on strike in Aktau."
+    marks = ((snippet.index("strike"), snippet.index("strike") + 6),
+             (snippet.index("Aktau"), snippet.index("Aktau") + 5))
+    html = alert_html(alert_with_snippet("Title", snippet, marks), "Strikes")
+    assert "Workers &amp; &lt;staff&gt; went on <b>strike</b> in <b>Aktau</b>." in html
+
+
+def test_a_long_snippet_gives_way_before_the_title_and_the_link():
+    snippet = ("word " * 2000) + "strike"
+    marks = ((len(snippet) - 6, len(snippet)),)
+    url = "https://example.kz/" + "p" * 200
+    html = alert_html(alert_with_snippet("Headline", snippet, marks, url), "t")
+    assert len(html) <= MAX_MESSAGE
+    assert "<b>Headline</b>" in html and html.endswith(url)
+    assert html.count("<b>") == html.count("</b>")
+
+
+def alert_with_snippet(title, snippet, marks, url="https://example.kz/a"):
+    return PendingAlert(1, 42, 0, NOW, "strikes", ("strike",), title, url, "Vlast.kz", None, snippet, marks)

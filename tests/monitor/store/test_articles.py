@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from monitor.config import SourceConfig
-from monitor.match import TopicMatch
+from tests.support.builders import topic_match
 from monitor.parse import FeedItem
 from monitor.store.articles import MatchedItem, recent_hits, store_items
 from monitor.store.models import Article, Delivery
@@ -47,7 +47,7 @@ def test_hits_create_one_delivery_per_subscriber_of_the_topic(store, now):
         subscribe(s, 1, "strikes")
         subscribe(s, 2, "strikes")
         subscribe(s, 3, "arrests")
-    matched = [MatchedItem(item(1, now), [TopicMatch("strikes", ("strike",))])]
+    matched = [MatchedItem(item(1, now), [topic_match("strikes", "strike")])]
     with store.session() as s:
         stored = store_items(s, "a", matched, now)
     assert [(h.topic_id, h.deliveries) for h in stored.hits] == [("strikes", 2)]
@@ -61,9 +61,9 @@ def test_hits_create_one_delivery_per_subscriber_of_the_topic(store, now):
 def test_recent_hits_filters_by_topic_newest_first(store, now):
     setup_sources(store, now)
     with store.session() as s:
-        store_items(s, "a", [MatchedItem(item(1, now), [TopicMatch("strikes", ("strike",))]),
-                             MatchedItem(item(2, now), [TopicMatch("arrests", ("arrest",))]),
-                             MatchedItem(item(3, now), [TopicMatch("strikes", ("walkout",))])], now)
+        store_items(s, "a", [MatchedItem(item(1, now), [topic_match("strikes", "strike")]),
+                             MatchedItem(item(2, now), [topic_match("arrests", "arrest")]),
+                             MatchedItem(item(3, now), [topic_match("strikes", "walkout")])], now)
     with store.session() as s:
         assert [h.title for h in recent_hits(s, "strikes")] == ["Title 3", "Title 1"]
         assert len(recent_hits(s, limit=1)) == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from monitor.config import SourceConfig
-from monitor.match import TopicMatch
+from tests.support.builders import topic_match
 from monitor.parse import FeedItem
 from monitor.store.articles import MatchedItem, store_items
 from monitor.store.events import SOURCE_BACK, SOURCE_PAUSED, SOURCE_SILENT, due_events, mark_event_sent
@@ -70,5 +70,5 @@ def test_hits_still_flow_for_a_paused_sources_old_articles(store, now):
     one_source(store, now)
     with store.session() as s:
         stored = store_items(s, "vlast", [MatchedItem(FeedItem("https://vlast.kz/1", None, "Strike", "", now),
-                                                      [TopicMatch("strikes", ("strike",))])], now)
+                                                      [topic_match("strikes", "strike")])], now)
     assert len(stored.hits) == 1

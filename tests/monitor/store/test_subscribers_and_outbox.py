@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from monitor.config import SourceConfig
-from monitor.match import TopicMatch
+from tests.support.builders import topic_match
 from monitor.parse import FeedItem
 from monitor.store import outbox
 from monitor.store.articles import MatchedItem, store_items
@@ -22,7 +22,7 @@ def alerts_for(store, now, *chats_topics, count=2):
         for chat, topic in chats_topics:
             subscribe(s, chat, topic)
         items = [MatchedItem(FeedItem(f"https://a.example/{n}", None, f"T{n}", "", now),
-                             [TopicMatch("strikes", ("strike",))]) for n in range(count)]
+                             [topic_match("strikes", "strike")]) for n in range(count)]
         store_items(s, "a", items, now)
 
 
