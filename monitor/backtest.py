@@ -148,7 +148,8 @@ def days(since: datetime, until: datetime) -> list[date]:
 def count_articles(store: Store, since: datetime) -> int:
     """How many articles were fetched since `since` (the progress bar's total)."""
     with store.session() as session:
-        return session.scalar(select(func.count()).select_from(Article).where(Article.fetched_at >= since)) or 0
+        query = select(func.count()).select_from(Article).where(Article.fetched_at >= since)
+        return session.scalar(query) or 0
 
 
 def stored_articles(store: Store, since: datetime, batch: int = BATCH) -> Iterator[StoredArticle]:

@@ -26,7 +26,16 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from monitor.backtest import Backtest, Sample, StoredArticle, TopicResult, count_articles, days, run_backtest, stored_articles
+from monitor.backtest import (
+    Backtest,
+    Sample,
+    StoredArticle,
+    TopicResult,
+    count_articles,
+    days,
+    run_backtest,
+    stored_articles,
+)
 from monitor.config import DEFAULT_CONFIG, Config, Environment, TopicConfig, parse_duration
 from monitor.match import Matcher, TopicMatch
 
@@ -87,7 +96,7 @@ def match_lines(matcher: Matcher, lines: IO[bytes], out: IO[bytes]) -> int:
 
 def _article(raw: bytes) -> dict[str, Any]:
     try:
-        article = json.loads(raw.decode("utf-8"))
+        article = json.loads(raw.decode("utf-8").strip())  # stripped: error columns count from the line's start
     except UnicodeDecodeError:
         raise ValueError("not UTF-8 text") from None
     except json.JSONDecodeError as exc:
@@ -145,8 +154,8 @@ def _readable(config: Config, matcher: Matcher, title: str, text: str) -> Group:
             table.add_row(Text(m.term), Text(m.found, style="bold"), m.field, f"{m.start}–{m.end}")
         parts.append(table)
         if match.snippet:
-            parts.append(Text.assemble(f"  snippet ({match.snippet.field}): ", _marked(match.snippet.text,
-                                                                                         match.snippet.marks)))
+            snippet = match.snippet
+            parts.append(Text.assemble(f"  snippet ({snippet.field}): ", _marked(snippet.text, snippet.marks)))
     return Group(*parts)
 
 
@@ -163,13 +172,15 @@ def _marked(text: str, marks: Iterable[tuple[int, int]]) -> Text:
 def backtest_command(
     config: Annotated[Path | None, typer.Option(
         "--config", "-c", show_default=False,
-        help="The rules to try, e.g. an edited copy of config.yaml (else $DOZOR_CONFIG, else ./config.yaml).")] = None,
+        help="The rules to try, e.g. an edited copy of config.yaml "
+             "(else $DOZOR_CONFIG, else ./config.yaml).")] = None,
     against: Annotated[Path | None, typer.Option(
         "--against", show_default=False,
         help="The rules to compare with (else the service's config: $DOZOR_CONFIG, else ./config.yaml, "
              "when that is another file than --config).")] = None,
     topic: Annotated[str | None, typer.Option("--topic", help="Only this topic id.")] = None,
-    since: Annotated[str, typer.Option("--since", help="How far back: 30d, 12h, 2d12h … (by fetch time).")] = "30d",
+    since: Annotated[str, typer.Option(
+        "--since", help="How far back: 30d, 12h, 2d12h … (by fetch time).")] = "30d",
     samples: Annotated[int, typer.Option("--samples", min=0, help="Sample hits to show per topic and kind.")] = 5,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document instead of tables.")] = False,
 ) -> None:
@@ -228,7 +239,8 @@ def _chosen_topics(rules: _Loaded, baseline: _Loaded | None,
     if only and not ours and not theirs:
         known = sorted({t.id for loaded in (rules, baseline) if loaded for t in loaded.config.topics})
         files = " or ".join(str(loaded.path) for loaded in (rules, baseline) if loaded)
-        raise typer.BadParameter(f"no topic {only!r} in {files}; topics: {', '.join(known)}", param_hint="--topic")
+        raise typer.BadParameter(f"no topic {only!r} in {files}; topics: {', '.join(known)}",
+                                 param_hint="--topic")
     return ours, theirs
 
 
@@ -296,8 +308,8 @@ def _report(result: Backtest, start: datetime, end: datetime, paths: tuple[Path,
             single: bool) -> Group:
     window = days(start, end)
     against = f", compared with {paths[1]}" if paths[1] else ""
-    parts: list[Any] = [Text(f"{result.articles:,} articles fetched {start:%Y-%m-%d %H:%M} → {end:%Y-%m-%d %H:%M} "
-                             f"UTC; rules from {paths[0]}{against}", style="bold")]
+    parts: list[Any] = [Text(f"{result.articles:,} articles fetched {start:%Y-%m-%d %H:%M} → "
+                             f"{end:%Y-%m-%d %H:%M} UTC; rules from {paths[0]}{against}", style="bold")]
     parts.append(_summary_table(result, window))
     if single:
         parts.extend(_day_table(topic, window, result.compared) for topic in result.topics.values())

@@ -2,15 +2,14 @@
 
 Every word of every term is expanded, when the rules are compiled, into its folded forms and
 spellings (`monitor.forms`), and all of them go into one Aho-Corasick automaton. A field's text is
-folded once, every non-word character becomes a space (one for one, so offsets hold) and the
-automaton runs over it with keys padded by spaces: `" актау "` can only match a whole word, so
-`Aktau` never fires inside "сақтау"; a prefix key `" арешт"` only needs the word to start there.
-Phrases and NEAR are then checked on word positions; /regex/ terms run with a time limit.
+folded once and the automaton runs over it; a hit counts only where it is a whole word (the
+characters around it are not letters or digits), so `Aktau` never fires inside "сақтау", and a
+prefix such as `арешт*` only needs the word to start there (not "нарешті"). Phrases and NEAR are
+then checked on word positions; /regex/ terms run with a time limit.
 """
 
 from __future__ import annotations
 
-import bisect
 import logging
 import re
 import unicodedata
@@ -31,8 +30,7 @@ log = logging.getLogger(__name__)
 FIELDS = ("title", "text")
 SNIPPET_CHARS = 200
 REGEX_TIMEOUT = 0.05  # seconds per field: a pathological pattern gives up instead of stalling
-_NONWORD = re.compile(r"\W")
-_TOKEN = re.compile(r"\S+")
+_WORD_RUN = re.compile(r"\w+")
 
 Expand = Callable[[str], Iterable[str]]
 
@@ -80,6 +78,7 @@ def default_expander() -> Expand:
 class _Compiled:
     raw: str
     term: Term
+    trigger: int | None = None  # a pattern that must have hit for the term to match (not regex)
 
 
 @dataclass
@@ -93,19 +92,20 @@ class _Topic:
 
 @dataclass
 class _Field:
-    """One field of one article, scanned: pattern id → {token index: folded span}."""
+    """One field of one article, scanned: pattern id → [folded spans of its whole-word hits]."""
 
     name: str
     original: str
     folded: Folded
-    spaced: str
-    hits: dict[int, dict[int, tuple[int, int]]] = field(default_factory=lambda: defaultdict(dict))
-    _starts: list[int] | None = None
+    hits: dict[int, list[tuple[int, int]]] = field(default_factory=lambda: defaultdict(list))
 
-    def token_at(self, spaced_index: int) -> int:
-        if self._starts is None:
-            self._starts = [m.start() for m in _TOKEN.finditer(self.spaced)]
-        return bisect.bisect_right(self._starts, spaced_index) - 1
+    def next_word(self, position: int) -> int | None:
+        """Where the first word at or after `position` starts."""
+        found = _WORD_RUN.search(self.folded.text, position)
+        return found.start() if found else None
+
+    def words_between(self, start: int, end: int) -> int:
+        return len(_WORD_RUN.findall(self.folded.text, start, end))
 
     def found(self, start: int, end: int) -> tuple[str, int, int]:
         o_start, o_end = self.folded.original_span(start, end)
@@ -120,6 +120,7 @@ class Matcher:
         self._patterns: dict[tuple[str, str, str], int] = {}
         self._keys: dict[str, list[tuple[int, bool]]] = defaultdict(list)
         self._topics = [self._topic(topic) for topic in topics]
+        self._triggers, self._always = self._index_triggers()
         self._automaton = self._build()
 
     # ---- compiling ----
@@ -135,11 +136,11 @@ class Matcher:
 
     def _term(self, raw: str) -> _Compiled:
         term = parse_term(raw)
-        for phrase in (term.left, term.right) if isinstance(term, Near) else (term,):
-            if isinstance(phrase, Phrase):
-                for word in phrase.words:
-                    self._pattern(word)
-        return _Compiled(raw, term)
+        if isinstance(term, Regex):
+            return _Compiled(raw, term)
+        phrases = (term.left, term.right) if isinstance(term, Near) else (term,)
+        pids = [self._pattern(word) for phrase in phrases for word in phrase.words]
+        return _Compiled(raw, term, trigger=pids[0])
 
     def _pattern(self, word: WordPattern) -> int:
         key = (word.kind, word.text, word.as_written)
@@ -148,13 +149,26 @@ class Matcher:
         pid = len(self._patterns)
         self._patterns[key] = pid
         if word.kind == PREFIX:
-            self._keys[f" {word.text}"].append((pid, True))
+            self._keys[word.text].append((pid, True))
             return pid
         forms = {word.text} if word.kind == EXACT else {word.text, *self._expand(word.as_written)}
         for form in forms:
             if form and " " not in form:
-                self._keys[f" {form} "].append((pid, False))
+                self._keys[form].append((pid, False))
         return pid
+
+    def _index_triggers(self) -> tuple[dict[int, list[tuple[int, _Compiled]]], dict[int, list[_Compiled]]]:
+        """Which `any` terms a pattern's hit can fire, so an article only evaluates those; regex
+        terms have no pattern and are always tried."""
+        triggers: dict[int, list[tuple[int, _Compiled]]] = defaultdict(list)
+        always: dict[int, list[_Compiled]] = defaultdict(list)
+        for index, topic in enumerate(self._topics):
+            for compiled in topic.any:
+                if compiled.trigger is None:
+                    always[index].append(compiled)
+                else:
+                    triggers[compiled.trigger].append((index, compiled))
+        return dict(triggers), dict(always)
 
     def _pid(self, word: WordPattern) -> int:
         return self._patterns[(word.kind, word.text, word.as_written)]
@@ -177,32 +191,45 @@ class Matcher:
 
     def match(self, title: str, text: str) -> list[TopicMatch]:
         fields = {"title": self._scan("title", title), "text": self._scan("text", text)}
+        live: dict[int, list[_Compiled]] = {index: list(terms) for index, terms in self._always.items()}
+        for pid in fields["title"].hits.keys() | fields["text"].hits.keys():
+            for index, compiled in self._triggers.get(pid, ()):
+                live.setdefault(index, []).append(compiled)
         out = []
-        for topic in self._topics:
-            result = self._evaluate(topic, fields)
+        for index in sorted(live):
+            result = self._evaluate(self._topics[index], live[index], fields)
             if result is not None:
                 out.append(result)
         return out
 
     def _scan(self, name: str, value: str) -> _Field:
-        original = unicodedata.normalize("NFC", value or "")
+        original = value or ""
+        if not unicodedata.is_normalized("NFC", original):
+            original = unicodedata.normalize("NFC", original)
         folded = fold_with_offsets(original)
-        spaced = f" {_NONWORD.sub(' ', folded.text)} "
-        scanned = _Field(name, original, folded, spaced)
+        scanned = _Field(name, original, folded)
         if self._automaton is None or not original:
             return scanned
-        for end, (length, entries) in self._automaton.iter(spaced):
-            lead = end - length + 1  # the leading space; the word starts at spaced[lead + 1]
+        text = folded.text
+        size = len(text)
+        hits = scanned.hits
+        for last, (length, entries) in self._automaton.iter(text):
+            start = last - length + 1
+            if start and ((before := text[start - 1]).isalnum() or before == "_"):
+                continue  # inside a longer word: "актау" in "сактау"
+            after = text[last + 1] if last + 1 < size else " "
+            whole = not (after.isalnum() or after == "_")
             for pid, is_prefix in entries:
-                word_end = spaced.find(" ", end + 1) if is_prefix else end
-                # spaced index i+1 is folded index i
-                span = (lead, word_end - 1)
-                scanned.hits[pid].setdefault(scanned.token_at(lead + 1), span)
+                if is_prefix:
+                    hits[pid].append((start, last + 1 if whole else _WORD_RUN.match(text, start).end()))
+                elif whole:
+                    hits[pid].append((start, last + 1))
         return scanned
 
-    def _evaluate(self, topic: _Topic, fields: dict[str, _Field]) -> TopicMatch | None:
+    def _evaluate(self, topic: _Topic, live: list[_Compiled], fields: dict[str, _Field]) -> TopicMatch | None:
+        """`live` are the topic's `any` terms whose first word occurs somewhere in the article."""
         scope = [fields[name] for name in topic.fields]
-        found = [m for term in topic.any for m in self._occurrences(term, scope)]
+        found = [m for term in live for m in self._occurrences(term, scope)]
         if not found:
             return None
         for group in topic.all:
@@ -218,6 +245,8 @@ class Matcher:
     def _occurrences(self, compiled: _Compiled, scope: list[_Field]) -> list[TermMatch]:
         out = []
         for scanned in scope:
+            if compiled.trigger is not None and compiled.trigger not in scanned.hits:
+                continue
             for start, end in self._spans(compiled, scanned):
                 text, o_start, o_end = scanned.found(start, end)
                 out.append(TermMatch(compiled.raw, text, scanned.name, o_start, o_end))
@@ -229,34 +258,38 @@ class Matcher:
             return _regex_spans(term, compiled.raw, scanned)
         if isinstance(term, Near):
             return self._near_spans(term, scanned)
-        return [(s, e) for _, (s, e) in self._phrase_at(term, scanned)]
+        return self._phrase_at(term, scanned)
 
-    def _phrase_at(self, phrase: Phrase, scanned: _Field) -> list[tuple[tuple[int, int], tuple[int, int]]]:
-        """Each occurrence as ((first token, last token), folded span)."""
+    def _phrase_at(self, phrase: Phrase, scanned: _Field) -> list[tuple[int, int]]:
+        """Folded spans where the phrase's words follow each other (punctuation aside)."""
         first = scanned.hits.get(self._pid(phrase.words[0]))
-        if not first:
+        if not first or len(phrase.words) == 1:
+            return list(first or ())
+        later = [{start: end for start, end in scanned.hits.get(self._pid(word), ())}
+                 for word in phrase.words[1:]]
+        if not all(later):
             return []
         out = []
-        for token, (start, end) in sorted(first.items()):
-            for offset, word in enumerate(phrase.words[1:], start=1):
-                nxt = scanned.hits.get(self._pid(word), {}).get(token + offset)
-                if nxt is None:
+        for start, end in first:
+            for ends_by_start in later:
+                nxt = scanned.next_word(end)
+                if nxt is None or nxt not in ends_by_start:
                     break
-                end = nxt[1]
+                end = ends_by_start[nxt]
             else:
-                out.append(((token, token + len(phrase.words) - 1), (start, end)))
+                out.append((start, end))
         return out
 
     def _near_spans(self, near: Near, scanned: _Field) -> list[tuple[int, int]]:
         lefts = self._phrase_at(near.left, scanned)
         rights = self._phrase_at(near.right, scanned) if lefts else []
-        out = []
-        for (l_first, l_last), l_span in lefts:
-            for (r_first, r_last), r_span in rights:
-                between = r_first - l_last - 1 if r_first > l_last else l_first - r_last - 1
-                if 0 <= between <= near.distance:
-                    out.append((min(l_span[0], r_span[0]), max(l_span[1], r_span[1])))
-        return sorted(set(out))
+        out = set()
+        for left in lefts:
+            for right in rights:
+                first, second = sorted((left, right))
+                if first[1] <= second[0] and scanned.words_between(first[1], second[0]) <= near.distance:
+                    out.add((first[0], second[1]))
+        return sorted(out)
 
 
 def _regex_spans(term: Regex, raw: str, scanned: _Field) -> list[tuple[int, int]]:

@@ -86,17 +86,19 @@ class ParsePool:
     afresh for the next feeds.
     """
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, parse: Callable[..., ParsedFeed] = parse_feed) -> None:
         self.workers = workers
+        self._parse = parse  # a module-level function: workers import it by name
         self._pool: ProcessPoolExecutor | None = None
         self._slots = asyncio.Semaphore(2 * workers)
 
     async def parse(self, result: FetchResult, now: datetime) -> ParsedFeed:
+        """`parse_feed` on the response, in a worker; raises BrokenProcessPool if the worker died."""
         async with self._slots:
             pool = self._started()
             try:
                 return await asyncio.wrap_future(
-                    pool.submit(parse_feed, result.body, result.url, result.headers, now))
+                    pool.submit(self._parse, result.body, result.url, result.headers, now))
             except BrokenProcessPool:
                 if self._pool is pool:
                     self._pool = None

@@ -10,7 +10,7 @@ from monitor.config import SourceConfig
 from tests.support.builders import topic_match
 from monitor.parse import FeedItem
 from monitor.store.articles import MatchedItem, recent_hits, store_items
-from monitor.store.models import Article, Delivery
+from monitor.store.models import Article, Delivery, Hit
 from monitor.store.sources import sync_sources
 from monitor.store.subscribers import subscribe
 
@@ -67,3 +67,32 @@ def test_recent_hits_filters_by_topic_newest_first(store, now):
     with store.session() as s:
         assert [h.title for h in recent_hits(s, "strikes")] == ["Title 3", "Title 1"]
         assert len(recent_hits(s, limit=1)) == 1
+
+
+def test_in_a_batch_each_hit_and_outbox_row_belongs_to_its_own_article(store, now):
+    # Rows are inserted many at a time and their ids matched back by URL and (article, topic):
+    # a mix-up would attach an alert to the wrong article or the wrong subscriber.
+    setup_sources(store, now)
+    with store.session() as s:
+        subscribe(s, 1, "strikes")
+        subscribe(s, 2, "arrests")
+    batch = [MatchedItem(item(n, now), []) for n in range(1, 40)]
+    batch[4] = MatchedItem(item(5, now), [topic_match("strikes", "strike"), topic_match("arrests", "arrest")])
+    batch[30] = MatchedItem(item(31, now), [topic_match("arrests", "detained")])
+    with store.session() as s:
+        stored = store_items(s, "a", batch, now)
+    assert stored.new_articles == 39
+    assert [(h.url, h.topic_id, h.deliveries) for h in stored.hits] == [
+        ("https://example.org/5", "strikes", 1), ("https://example.org/5", "arrests", 1),
+        ("https://example.org/31", "arrests", 1)]
+    with store.session() as s:
+        owed = s.execute(
+            select(Article.canonical_url, Hit.topic_id, Hit.terms, Delivery.chat_id)
+            .join(Hit, Hit.article_id == Article.id).join(Delivery, Delivery.hit_id == Hit.id)
+            .order_by(Article.canonical_url, Hit.topic_id)
+        ).all()
+    assert [tuple(row) for row in owed] == [
+        ("https://example.org/31", "arrests", ["detained"], 2),
+        ("https://example.org/5", "arrests", ["arrest"], 2),
+        ("https://example.org/5", "strikes", ["strike"], 1),
+    ]
