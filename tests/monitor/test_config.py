@@ -148,3 +148,17 @@ def test_check_config_reads_dozor_config_from_the_environment(tmp_path):
     path = write(tmp_path, VALID)
     result = CliRunner().invoke(app, ["check-config"], env={"DOZOR_CONFIG": str(path)})
     assert result.exit_code == 0 and str(path) in result.output
+
+
+def test_an_invalid_term_is_a_config_error_with_its_line(tmp_path):
+    text = "topics:\n  - id: a\n    any:\n      - strike\n      - strike NEAR/x Aktau\n"
+    [error] = errors_of(tmp_path, text)
+    assert error.startswith("config.yaml:5 topics[0].any[1]: invalid term 'strike NEAR/x Aktau': NEAR needs")
+
+
+def test_all_not_fields_and_priority_are_read(tmp_path):
+    text = ("topics:\n  - id: a\n    any: [arrest]\n    all: [[activist, journalist]]\n"
+            "    not: [drill]\n    fields: [title]\n    priority: urgent\n")
+    topic = load_config(write(tmp_path, text)).topics[0]
+    assert (topic.all, topic.not_, topic.fields, topic.priority) == (
+        [["activist", "journalist"]], ["drill"], ["title"], "urgent")
