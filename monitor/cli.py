@@ -132,7 +132,10 @@ def _serve(config: Config, path: Path, store: Store, token: str | None, once: bo
 
 
 @app.command()
-def sources(config: ConfigOption = None) -> None:
+def sources(
+    config: ConfigOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON lines, one per source, for scripts.")] = False,
+) -> None:
     """Source health: status, last success, last error, failures in a row, items in the last
     24 h, last new item, next check. Silent and paused sources are flagged."""
     from datetime import timedelta
@@ -145,6 +148,17 @@ def sources(config: ConfigOption = None) -> None:
     with store.session() as session:
         rows = all_sources(session)
         recent = items_since(session, now - timedelta(hours=24))
+    if as_json:
+        for row in rows:
+            print(json.dumps({
+                "id": row.id, "status": _status(row, row.id in {s.id for s in loaded.sources}),
+                "last_success": _iso(row.last_success_at), "last_error": row.last_error,
+                "last_error_at": _iso(row.last_error_at), "failures": row.consecutive_failures,
+                "items_24h": recent.get(row.id, 0), "last_new_item": _iso(row.last_new_item_at),
+                "next_check": _iso(row.next_check_at), "paused": row.paused_at is not None,
+                "silent_since": _iso(row.silent_since),
+            }, ensure_ascii=False))
+        return
     table = Table(title=f"Sources ({path})")
     for column in ("id", "status", "last success", "last error", "failures", "items 24h",
                    "last new item", "next check"):
@@ -221,6 +235,10 @@ def _status(row: Any, configured: bool) -> str:
     if not flags:
         flags.append("ok" if row.last_success_at else "not checked yet")
     return ", ".join(flags)
+
+
+def _iso(when: datetime | None) -> str | None:
+    return when.isoformat() if when else None
 
 
 def _ago(when: datetime | None, now: datetime) -> str:

@@ -3,6 +3,7 @@ conditional GET, and each kind of failure logged with its source and counted."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -67,3 +68,8 @@ def test_each_failure_is_logged_with_its_source_and_the_good_source_still_works(
     table = CliRunner().invoke(app, ["sources", "--config", str(config)], env={"COLUMNS": "200"})
     assert table.exit_code == 0
     assert table.output.count("failing (1)") == len(expected)
+    as_json = CliRunner().invoke(app, ["sources", "--json", "--config", str(config)])
+    health = {row["id"]: row for row in map(json.loads, as_json.output.splitlines())}
+    assert health["good"]["status"] == "ok" and health["good"]["items_24h"] == 1
+    assert {k: health[k]["failures"] for k in expected} == dict.fromkeys(expected, 1)
+    assert "timed out" in health["slow"]["last_error"]
