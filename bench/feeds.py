@@ -8,8 +8,10 @@ Steps, each printed as it finishes and summed up in a table at the end (see docs
 1. a loopback feed server (bench/feed_server.py) starts in its own process, so its CPU is not
    Dozor's: one address per site from 127.0.0.2 up, every response held back --latency-ms;
 2. fresh pass: `dozor run --once` on a generated config (allow_private sources, a few topics,
-   a few subscribers so outbox rows are written): wall time, CPU (user+sys, from wait4, so it
-   includes any worker processes Dozor reaps), peak RSS (sampled over Dozor's process tree);
+   a few subscribers so outbox rows are written): wall time; CPU (user+sys of Dozor and every
+   process it starts: this script is their subreaper, so RUSAGE_CHILDREN counts them all); peak
+   memory, sampled every 50 ms over Dozor's process tree (sum of RSS, and of PSS); and the CPU
+   other programs used meanwhile (/proc/stat), since that makes wall times noisy;
 3. 304 pass: the same again; every feed answers 304 Not Modified;
 4. pure parse cost: feedparser.parse(bytes) (and Dozor's parse_feed) on the same bodies, in-process;
 5. naive baseline: feedparser.parse(url) in a plain loop over a sample, scaled to all feeds.
@@ -63,6 +65,7 @@ class Pass:
     cpu_sys: float
     peak_rss_mb: float
     server_cpu: float
+    peak_pss_mb: float = 0.0
     counts: dict[str, int] = field(default_factory=dict)
     processes: dict[str, float] = field(default_factory=dict)  # peak RSS MB by process kind
     others_cores: float = 0.0  # CPU other programs used meanwhile, in cores: noise when > ~0.1
@@ -240,12 +243,12 @@ def _run_dozor(name: str, config: Path, workdir: Path, server: subprocess.Popen[
     counts.update(_store_counts(workdir / "dozor.db"))
     user, system = cpu_after.ru_utime - cpu_before.ru_utime, cpu_after.ru_stime - cpu_before.ru_stime
     server_cpu = _cpu_seconds(server.pid) - server_cpu
-    result = Pass(name, wall, user, system, sampler.peak_kb / 1024, server_cpu, counts,
+    result = Pass(name, wall, user, system, sampler.peak_kb / 1024, server_cpu, sampler.peak_pss_kb / 1024, counts,
                   {label: kb / 1024 for label, kb in sampler.peaks().items()},
                   others_cores=max(machine_busy - user - system - server_cpu, 0) / wall)
     print(f"{name} pass: {wall:.1f} s wall, {result.cpu:.1f} s CPU ({user:.1f} user + {system:.1f} sys), "
           f"other programs used {result.others_cores:.2f} cores meanwhile, "
-          f"peak RSS {result.peak_rss_mb:.0f} MB (per process: "
+          f"peak RSS {result.peak_rss_mb:.0f} MB, PSS {result.peak_pss_mb:.0f} MB (per process: "
           + ", ".join(f"{label} {mb:.0f}" for label, mb in result.processes.items()) + f"); {counts}",
           file=sys.stderr)
     return result
@@ -284,26 +287,28 @@ def _reap_orphans(keep: set[int], timeout: float) -> None:
 
 
 class TreeRss(threading.Thread):
-    """Samples the RSS of a process and its descendants (worker pools count too): the peak of
-    their sum, and each process's own peak, labelled by its command line."""
+    """Samples the memory of a process and its descendants (worker pools count too): the peak of
+    the sum of their RSS, of their PSS (shared pages split between the processes sharing them,
+    so forked workers are not counted twice), and each process's own peak RSS by kind."""
 
     def __init__(self, pid: int, every: float = 0.05) -> None:
         super().__init__(daemon=True)
-        self.pid, self.every, self.peak_kb = pid, every, 0
+        self.pid, self.every, self.peak_kb, self.peak_pss_kb = pid, every, 0, 0
         self._peaks: dict[int, tuple[str, int]] = {}
         self._done = threading.Event()
 
     def run(self) -> None:
         while not self._done.wait(self.every):
-            total = 0
+            total = proportional = 0
             for pid, parent in _tree(self.pid):
-                kb = _rss_kb(pid)
-                total += kb
+                rss, pss = _memory_kb(pid)
+                total, proportional = total + rss, proportional + pss
                 if pid not in self._peaks:
                     self._peaks[pid] = (_label(pid, parent, self._peaks), 0)
                 label, peak = self._peaks[pid]
-                self._peaks[pid] = (label, max(peak, kb))
+                self._peaks[pid] = (label, max(peak, rss))
             self.peak_kb = max(self.peak_kb, total)
+            self.peak_pss_kb = max(self.peak_pss_kb, proportional)
 
     def peaks(self) -> dict[str, int]:
         """label → peak RSS in kB; processes with the same label (pool workers) keep the largest."""
@@ -351,14 +356,13 @@ def _label(pid: int, parent: int | None, known: dict[int, tuple[str, int]]) -> s
     return "child"
 
 
-def _rss_kb(pid: int) -> int:
+def _memory_kb(pid: int) -> tuple[int, int]:
+    """RSS and PSS of a process in kB; zeros once it is gone."""
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
+        fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:])
+        return int(fields["Rss"].split()[0]), int(fields["Pss"].split()[0])
+    except (OSError, KeyError, ValueError):
+        return 0, 0
 
 
 def _machine_busy_seconds() -> float:
@@ -444,12 +448,15 @@ def _report(args: argparse.Namespace, fresh: Pass, cached: Pass, parse: dict[str
     network_floor = args.feeds * args.latency_ms / 1000 / concurrency
     floor = max(parse["feedparser"] / cores, network_floor)
     _report_passes(args, fresh, cached, bodies)
+    print()
+    print("| reference | wall s | CPU s |")
+    print("|---|---:|---:|")
     print(f"| naive feedparser.parse(url) loop, {naive['sample']:g} feeds ×{args.feeds / naive['sample']:g} "
-          f"| {naive['wall']:.1f} | {naive['cpu']:.1f} | | | |")
-    print(f"| pure parse: feedparser.parse(bytes) × {args.feeds} | | {parse['feedparser']:.1f} | | | |")
-    print(f"| pure parse: Dozor's parse_feed × {args.feeds} | | {parse['parse_feed']:.1f} | | | |")
-    print(f"| floor = max({parse['feedparser']:.1f}/{cores} cores, {args.feeds}×{args.latency_ms:g} ms/"
-          f"{concurrency} concurrent) | {floor:.1f} | | | | |")
+          f"| {naive['wall']:.1f} | {naive['cpu']:.1f} |")
+    print(f"| pure parse: feedparser.parse(bytes) × {args.feeds} | | {parse['feedparser']:.1f} |")
+    print(f"| pure parse: Dozor's parse_feed × {args.feeds} | | {parse['parse_feed']:.1f} |")
+    print(f"| floor = max({parse['feedparser']:.1f} s / {cores} cores, {args.feeds} × {args.latency_ms:g} ms / "
+          f"{concurrency} concurrent) | {floor:.1f} | |")
     print()
     targets = [
         ("304 pass CPU ≤ 10% of fresh pass CPU", cached.cpu <= 0.1 * fresh.cpu,
@@ -476,13 +483,16 @@ def _report_passes(args: argparse.Namespace, fresh: Pass, cached: Pass, bodies: 
           f"{args.subscribers} subscribers × {len(TOPICS)} topics"
           + (" — PROFILED, timings inflated" if args.profile else ""))
     print()
-    print("| measurement | wall s | CPU s (user+sys) | peak RSS MB | server CPU s | result |")
-    print("|---|---:|---:|---:|---:|---|")
-    for label, run in (("fresh pass", fresh), ("304 pass", cached)):
+    print("| pass | wall s | CPU s (user+sys) | peak RSS MB, sum (PSS) | RSS by process MB | "
+          "server CPU s | other programs, cores | result |")
+    print("|---|---:|---:|---:|---|---:|---:|---|")
+    for label, run in (("fresh", fresh), ("304", cached)):
         counts = run.counts
+        processes = ", ".join(f"{kind} {mb:.0f}" for kind, mb in run.processes.items())
         print(f"| {label} | {run.wall:.1f} | {run.cpu:.1f} ({run.cpu_user:.1f}+{run.cpu_sys:.1f}) | "
-              f"{run.peak_rss_mb:.0f} | {run.server_cpu:.1f} | {counts['200']}×200, {counts['304']}×304; "
-              f"{counts['articles']} articles, {counts['hits']} hits, {counts['deliveries']} outbox rows |")
+              f"{run.peak_rss_mb:.0f} ({run.peak_pss_mb:.0f}) | {processes} | {run.server_cpu:.1f} | "
+              f"{run.others_cores:.2f} | {counts['200']}×200, {counts['304']}×304; {counts['articles']} "
+              f"articles, {counts['hits']} hits, {counts['deliveries']} outbox rows |")
 
 
 def _cpu_model() -> str:

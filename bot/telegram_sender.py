@@ -1,20 +1,35 @@
 """The Telegram side of `dozor run`: the bot's Application (commands) and the outbox sender.
 
-Each alert row is sent, then marked sent. Telegram failures decide what happens to the row:
-429 pauses all sending for `retry_after`; Forbidden removes the chat; unparsable HTML is resent as
-plain text; network errors and 5xx retry with back-off; nothing is dropped silently.
+Each alert row is announced (`mark_sending`), sent, then marked sent, each step its own commit.
+Telegram's answer decides what happens to the row:
+
+- 429 `RetryAfter`: all sending pauses for `retry_after`; the alert stays pending.
+- 403 `Forbidden` (blocked, kicked, deactivated) or "chat not found": the chat and all its rows go.
+- 400 "can't parse entities": resent at once as plain text; other 400s fail the row for good.
+- 5xx, timeouts, connection errors: Telegram is down, so all sending backs off (1 s doubling up
+  to `telegram.max_retry_delay`); one row probes when the pause ends.
+- A row still failing 24 h after it was owed is marked failed (counted in `dozor`'s outbox counts).
+
+Alerts go out oldest first and one chat's alerts in the order they were found; no chat gets more
+than one message a second, groups no more than 20 a minute, the bot no more than 30 a second.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
+import warnings
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
+from enum import Enum
 
+from sqlalchemy.orm import Session
 from telegram import LinkPreviewOptions, Update
-from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.constants import FloodLimit, ParseMode
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.warnings import PTBDeprecationWarning
 
 from bot.commands import Commands
 from bot.format import alert_html, alert_plain, event_html
@@ -26,33 +41,100 @@ from monitor.store.subscribers import forget
 log = logging.getLogger(__name__)
 
 GIVE_UP_AFTER = timedelta(hours=24)
-MAX_RETRY_DELAY = timedelta(minutes=10)
+FIRST_RETRY_DELAY = timedelta(seconds=1)
 GET_UPDATES_TIMEOUT = 10
+START_WAIT_SECONDS = 10  # then the bot keeps connecting in the background; the service goes on
+# Telegram: "avoid sending more than one message per second" to one chat.
+SECONDS_PER_CHAT = 1.0
 
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+class Sent(Enum):
+    """What became of one alert."""
+
+    SENT = "sent"
+    GONE = "gone"  # the chat blocked the bot or no longer exists: it was forgotten
+    FAILED = "failed"  # failed for good (a 400 other than bad HTML, or 24 h of failures)
+    PAUSED = "paused"  # Telegram said 429: nothing more until retry_after
+    DOWN = "down"  # 5xx or network: everything backs off
+
+
+def rate_limiter() -> AIORateLimiter:
+    """Telegram's broadcast limits: 30 messages/s overall, 20/min per group (negative chat id).
+
+    Retries are ours (the outbox), so the limiter never retries: it only spaces requests."""
+    return AIORateLimiter(
+        overall_max_rate=FloodLimit.MESSAGES_PER_SECOND, overall_time_period=1,
+        group_max_rate=FloodLimit.MESSAGES_PER_MINUTE_PER_GROUP, group_time_period=60,
+        max_retries=0,
+    )
+
+
+def retry_after(exc: RetryAfter) -> timedelta:
+    """The pause a 429 asks for. PTB 22 gives seconds (warning that it will be a timedelta, or
+    is one already with PTB_TIMEDELTA set); either way this is a timedelta."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        wait = exc.retry_after
+    return wait if isinstance(wait, timedelta) else timedelta(seconds=float(wait))
+
+
+def _outbox_state(session: Session) -> tuple[dict[str, int], int]:
+    return outbox.counts(session), outbox.possible_repeats(session)
+
+
 class TelegramSender:
     """Runs the bot (long polling for commands) and delivers owed alerts."""
 
-    def __init__(self, config: Config, store: Store, token: str) -> None:
+    def __init__(self, config: Config, store: Store, token: str,
+                 clock: Callable[[], datetime] = utcnow) -> None:
         self.config = config
         self.store = store
+        self.clock = clock
         self.app: Application = (  # type: ignore[type-arg]
-            ApplicationBuilder()
-            .token(token)
-            .base_url(config.telegram.base_url)
-            # Retries are ours (the outbox); the limiter only keeps us under Telegram's rates.
-            .rate_limiter(AIORateLimiter(max_retries=0))
-            .build()
+            ApplicationBuilder().token(token).base_url(config.telegram.base_url)
+            .rate_limiter(rate_limiter()).build()
         )
         Commands(config, store).install(self.app)
         self._paused_until: datetime | None = None
+        self._down_rounds = 0  # rounds in a row that found Telegram down (5xx, network)
+        self._last_sent: dict[int, float] = {}  # chat → monotonic time of its last message
+        self._starting: asyncio.Task[None] | None = None
+        self._connected = False
 
     async def start(self) -> None:
-        await self.app.initialize()
+        """Connect and listen for commands. If Telegram is unreachable, keep trying in the
+        background (alerts wait in the outbox) rather than stop the whole service; a bad token
+        still fails here."""
+        counts, repeats = await asyncio.to_thread(self._write, _outbox_state)
+        log.info("outbox: %d pending, %d sent, %d failed; %d possible repeats so far",
+                 counts.get("pending", 0), counts.get("sent", 0), counts.get("failed", 0), repeats)
+        self._starting = asyncio.create_task(self._connect_and_listen())
+        await asyncio.wait({self._starting}, timeout=START_WAIT_SECONDS)
+        if self._starting.done():
+            self._starting.result()  # raises what stopped it, e.g. InvalidToken
+
+    async def connect(self) -> None:
+        """Initialize the bot (getMe), retrying with back-off while Telegram is unreachable."""
+        failures = 0
+        while True:
+            try:
+                await self.app.initialize()
+            except NetworkError as exc:
+                delay = self._retry_delay(failures)
+                failures += 1
+                log.warning("Telegram is unreachable (%s); trying again in %ss, alerts wait meanwhile",
+                            exc, delay.total_seconds())
+                await asyncio.sleep(delay.total_seconds())
+                continue
+            self._connected = True
+            return
+
+    async def _connect_and_listen(self) -> None:
+        await self.connect()
         await self.app.updater.start_polling(  # type: ignore[union-attr]
             timeout=GET_UPDATES_TIMEOUT, allowed_updates=Update.ALL_TYPES
         )
@@ -60,6 +142,9 @@ class TelegramSender:
         log.info("bot @%s is listening for commands", self.app.bot.username)
 
     async def stop(self) -> None:
+        if self._starting and not self._starting.done():
+            self._starting.cancel()
+            await asyncio.gather(self._starting, return_exceptions=True)
         if self.app.updater and self.app.updater.running:
             await self.app.updater.stop()
         if self.app.running:
@@ -68,21 +153,22 @@ class TelegramSender:
 
     async def deliver_pending(self) -> int:
         """Send every due alert; returns how many were sent."""
-        now = utcnow()
-        if self._paused_until and now < self._paused_until:
+        now = self.clock()
+        if not self._connected or (self._paused_until and now < self._paused_until):
             return 0
         if not await self._send_events(now):
             return 0
-        alerts = await asyncio.to_thread(self._due, now)
+        alerts = await asyncio.to_thread(self._write, outbox.due, now)
         sent = 0
-        held: set[int] = set()  # chats with a failed alert this round: keep their order
+        held: set[int] = set()  # chats with an unsent alert this round: keep their order
         for alert in alerts:
             if alert.chat_id in held:
                 continue
             result = await self._send(alert)
-            if result == "sent":
+            if result is Sent.SENT:
                 sent += 1
-            elif result == "paused":
+                self._down_rounds = 0
+            elif result in (Sent.PAUSED, Sent.DOWN):
                 break
             else:
                 held.add(alert.chat_id)
@@ -102,12 +188,12 @@ class TelegramSender:
                 await self._pause_for(exc)
                 return False
             except (NetworkError, TelegramError) as exc:
-                delay = min(timedelta(seconds=2 ** min(event.attempts, 12)), MAX_RETRY_DELAY)
-                await asyncio.to_thread(self._write, events.mark_event_retry, event.event_id, utcnow(), delay)
+                delay = self._retry_delay(event.attempts)
+                await asyncio.to_thread(self._write, events.mark_event_retry, event.event_id, self.clock(), delay)
                 log.warning("operator event %d not sent (%s); retrying in %ss",
                             event.event_id, exc, delay.total_seconds())
                 continue
-            await asyncio.to_thread(self._write, events.mark_event_sent, event.event_id, utcnow())
+            await asyncio.to_thread(self._write, events.mark_event_sent, event.event_id, self.clock())
             log.info("operator event %d (%s) sent to %d admins", event.event_id, event.kind, len(admins))
         return True
 
@@ -118,70 +204,104 @@ class TelegramSender:
             # An admin who blocked the bot must not hold the others' notices back.
             log.warning("an admin chat has blocked the bot; check telegram.admins in the config")
 
-    def _due(self, now: datetime) -> list[outbox.PendingAlert]:
-        with self.store.session() as session:
-            return outbox.due(session, now)
-
-    async def _send(self, alert: outbox.PendingAlert) -> str:
-        topic = self.config.topic(alert.topic_id)
-        title = topic.label if topic else alert.topic_id
+    async def _send(self, alert: outbox.PendingAlert) -> Sent:
+        await self._pace(alert.chat_id)
+        repeat = await asyncio.to_thread(self._write, outbox.mark_sending, alert.delivery_id, self.clock())
+        if repeat:
+            log.warning("delivery=%d topic=%s: the last send may have reached the chat (cut off by a "
+                        "crash or a timeout); sending again, counted as a possible repeat",
+                        alert.delivery_id, alert.topic_id)
         try:
-            try:
-                await self.app.bot.send_message(
-                    alert.chat_id, alert_html(alert, title), parse_mode=ParseMode.HTML,
-                    link_preview_options=LinkPreviewOptions(is_disabled=False),
-                )
-            except BadRequest as exc:
-                if "can't parse entities" not in str(exc).lower():
-                    raise
-                log.warning("delivery=%d: Telegram rejected the HTML (%s); resending as plain text",
-                            alert.delivery_id, exc.message)
-                await self.app.bot.send_message(alert.chat_id, alert_plain(alert, title))
+            await self._send_message(alert)
         except RetryAfter as exc:
-            return await self._pause(alert, exc)
+            await asyncio.to_thread(self._write, outbox.mark_retry, alert.delivery_id, self.clock(),
+                                    timedelta(), "429 Too Many Requests")
+            await self._pause_for(exc)
+            return Sent.PAUSED
         except Forbidden as exc:
-            await asyncio.to_thread(self._write, forget, alert.chat_id)
-            log.info("delivery=%d: chat is gone (%s); its subscriptions were deleted",
-                     alert.delivery_id, exc.message)
-            return "gone"
+            return await self._forget(alert, exc.message)
         except BadRequest as exc:
             if "chat not found" in exc.message.lower():
-                await asyncio.to_thread(self._write, forget, alert.chat_id)
-                log.info("delivery=%d: chat not found; its subscriptions were deleted", alert.delivery_id)
-                return "gone"
+                return await self._forget(alert, exc.message)
             await asyncio.to_thread(self._write, outbox.mark_failed, alert.delivery_id, exc.message)
             log.error("delivery=%d topic=%s failed for good: %s", alert.delivery_id, alert.topic_id, exc.message)
-            return "failed"
-        except (NetworkError, TelegramError) as exc:
+            return Sent.FAILED
+        except TelegramError as exc:  # NetworkError (5xx, refused, timeouts) and the unforeseen
             return await self._retry_later(alert, exc)
-        await asyncio.to_thread(self._write, outbox.mark_sent, alert.delivery_id, utcnow())
+        self._last_sent[alert.chat_id] = time.monotonic()
+        await asyncio.to_thread(self._write, outbox.mark_sent, alert.delivery_id, self.clock())
         log.info("delivery=%d topic=%s sent", alert.delivery_id, alert.topic_id)
-        return "sent"
+        return Sent.SENT
 
-    async def _pause(self, alert: outbox.PendingAlert, exc: RetryAfter) -> str:
-        await self._pause_for(exc)
-        return "paused"
+    async def _send_message(self, alert: outbox.PendingAlert) -> None:
+        """HTML first; plain text when Telegram cannot parse our HTML (it must never block the queue)."""
+        topic = self.config.topic(alert.topic_id)
+        title = topic.label if topic else alert.topic_id
+        zone = self.config.zone
+        preview = (LinkPreviewOptions(url=alert.url) if self.config.telegram.link_previews
+                   else LinkPreviewOptions(is_disabled=True))
+        try:
+            await self._to_chat(alert, alert_html(alert, title, zone), ParseMode.HTML, preview)
+        except BadRequest as exc:
+            if "can't parse entities" not in exc.message.lower():
+                raise
+            log.warning("delivery=%d: Telegram rejected the HTML (%s); resending as plain text",
+                        alert.delivery_id, exc.message)
+            await self._to_chat(alert, alert_plain(alert, title, zone), None, preview)
+
+    async def _to_chat(self, alert: outbox.PendingAlert, text: str, mode: str | None,
+                       preview: LinkPreviewOptions) -> None:
+        try:
+            await self.app.bot.send_message(alert.chat_id, text, parse_mode=mode, link_preview_options=preview)
+        except ChatMigrated as exc:
+            # A group that became a supergroup has a new id; the subscription keeps the old one
+            # for now, so each alert takes this detour (moving subscriptions is still to do).
+            log.warning("delivery=%d: the group became a supergroup; sending to its new id", alert.delivery_id)
+            await self.app.bot.send_message(exc.new_chat_id, text, parse_mode=mode, link_preview_options=preview)
+
+    async def _pace(self, chat_id: int) -> None:
+        """Wait until this chat's last message is a second old (AIORateLimiter spaces groups and
+        the whole bot, not private chats)."""
+        last = self._last_sent.get(chat_id)
+        if last is not None:
+            wait = last + SECONDS_PER_CHAT - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+
+    async def _forget(self, alert: outbox.PendingAlert, reason: str) -> Sent:
+        await asyncio.to_thread(self._write, forget, alert.chat_id)
+        self._last_sent.pop(alert.chat_id, None)
+        log.info("delivery=%d: chat is gone (%s); its subscriptions and alerts were deleted",
+                 alert.delivery_id, reason)
+        return Sent.GONE
 
     async def _pause_for(self, exc: RetryAfter) -> None:
-        wait = exc.retry_after
-        delay = wait if isinstance(wait, timedelta) else timedelta(seconds=float(wait))
-        until = utcnow() + delay
+        delay = retry_after(exc)
+        until = self.clock() + delay
         self._paused_until = until
         await asyncio.to_thread(self._write, outbox.postpone_all, until)
         log.warning("Telegram asked to slow down: pausing all sending for %ss", delay.total_seconds())
 
-    async def _retry_later(self, alert: outbox.PendingAlert, exc: TelegramError) -> str:
-        now = utcnow()
+    async def _retry_later(self, alert: outbox.PendingAlert, exc: TelegramError) -> Sent:
+        now = self.clock()
+        # A timeout may have been answered after all: then the next send is a possible repeat.
+        maybe_sent = isinstance(exc, TimedOut)
         if now - alert.created_at > GIVE_UP_AFTER:
             await asyncio.to_thread(self._write, outbox.mark_failed, alert.delivery_id, str(exc))
             log.error("delivery=%d topic=%s failed for 24 h, giving up: %s", alert.delivery_id, alert.topic_id, exc)
-            return "failed"
-        delay = min(timedelta(seconds=2 ** min(alert.attempts, 12)), MAX_RETRY_DELAY)
-        await asyncio.to_thread(self._write, outbox.mark_retry, alert.delivery_id, now, delay, str(exc))
-        log.warning("delivery=%d topic=%s not sent (%s); retrying in %ss",
+            return Sent.FAILED
+        delay = self._retry_delay(self._down_rounds)
+        self._down_rounds += 1
+        self._paused_until = now + delay
+        await asyncio.to_thread(self._write, outbox.mark_retry, alert.delivery_id, now, delay, str(exc),
+                                maybe_sent=maybe_sent)
+        log.warning("delivery=%d topic=%s not sent (%s); Telegram seems down, all sending waits %ss",
                     alert.delivery_id, alert.topic_id, exc, delay.total_seconds())
-        return "retry"
+        return Sent.DOWN
 
-    def _write(self, action, *args):  # type: ignore[no-untyped-def]
+    def _retry_delay(self, failures: int) -> timedelta:
+        return min(FIRST_RETRY_DELAY * 2 ** min(failures, 20), self.config.telegram.max_retry_delay)
+
+    def _write(self, action, *args, **kwargs):  # type: ignore[no-untyped-def]
         with self.store.session() as session:
-            return action(session, *args)
+            return action(session, *args, **kwargs)

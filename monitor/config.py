@@ -12,6 +12,7 @@ import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AfterValidator,
@@ -117,6 +118,16 @@ class StorageConfig(_Strict):
 class TelegramConfig(_Strict):
     base_url: str = "https://api.telegram.org/bot"
     admins: list[int] = Field(default_factory=list)
+    link_previews: bool = True  # Telegram's preview card of the article under each alert
+    # Back-off after 5xx/network errors doubles from 1s up to this; alerts wait, never dropped.
+    max_retry_delay: Duration = timedelta(minutes=10)
+
+    @field_validator("max_retry_delay")
+    @classmethod
+    def _retry_at_least_a_second(cls, delay: timedelta) -> timedelta:
+        if delay < timedelta(seconds=1):
+            raise ValueError("expected at least 1s")
+        return delay
 
     @field_validator("base_url")
     @classmethod
@@ -190,12 +201,26 @@ class TopicConfig(_Strict):
         return self.title or self.id
 
 
+def _known_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r}; expected an IANA name such as Asia/Almaty") from None
+    return name
+
+
 class Config(_Strict):
+    # Alerts show the article's time in this zone (an IANA name).
+    timezone: Annotated[str, AfterValidator(_known_zone)] = "Asia/Almaty"
     storage: StorageConfig = StorageConfig()
     telegram: TelegramConfig = TelegramConfig()
     fetch: FetchConfig = FetchConfig()
     sources: list[SourceConfig] = Field(default_factory=list)
     topics: list[TopicConfig] = Field(default_factory=list)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
     def topic(self, topic_id: str) -> TopicConfig | None:
         return next((t for t in self.topics if t.id == topic_id), None)

@@ -18,6 +18,7 @@ from monitor.config import Config
 from monitor.fetch import FetchResult
 from monitor.match import Matcher
 from monitor.parse import FeedItem, ParsedFeed, parse_feed
+from monitor.store.article_sources import note_sources
 from monitor.store.articles import MatchedItem, NewHit, store_items, unseen_urls
 from monitor.store.db import Store
 from monitor.store.sources import Outcome, check_silence, record_outcome
@@ -35,6 +36,8 @@ class FeedRead:
     new_items: list[FeedItem] = field(default_factory=list)
     total_items: int = 0
     problem: str | None = None
+    # The items' URLs already stored: another source's articles among them get this one noted.
+    known_urls: tuple[str, ...] = ()
 
     @property
     def source_id(self) -> str:
@@ -66,7 +69,8 @@ def read_feed(store: Store, result: FetchResult, now: datetime, parsed: ParsedFe
     with store.session() as session:
         fresh = unseen_urls(session, [(item.url, item.guid) for item in parsed.items])
     new = [item for item in parsed.items if item.url in fresh]
-    return FeedRead(result, new_items=new, total_items=len(parsed.items))
+    known = tuple(item.url for item in parsed.items if item.url not in fresh)
+    return FeedRead(result, new_items=new, total_items=len(parsed.items), known_urls=known)
 
 
 def record_feed(
@@ -79,6 +83,8 @@ def record_feed(
     matched = [_matched(matcher, item, texts.get(item.url)) for item in read.new_items]
     with store.session() as session:
         stored = store_items(session, read.source_id, matched, now) if matched else None
+        # After store_items: a new item another source stored meanwhile is noted too.
+        note_sources(session, read.source_id, [*read.known_urls, *(i.url for i in read.new_items)], now)
         outcome = Outcome(
             error=read.problem,
             not_modified=result.not_modified,

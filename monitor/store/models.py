@@ -154,6 +154,22 @@ class Delivery(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # Set (and committed) just before a send; cleared when Telegram's answer says it did not go
+    # out. Still set when the row is tried again means the last try may have reached the chat
+    # (a crash or a timeout mid-send): that next send is a possible repeat, counted in `repeats`.
+    sending_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    repeats: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class ArticleSource(Base):
+    """Another source that brought an article already stored (same canonical URL), so one
+    alert can name every source that carried the story."""
+
+    __tablename__ = "article_sources"
+
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
+    source_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    found_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class OperatorEvent(Base):

@@ -1,7 +1,9 @@
 """The outbox: alerts owed to chats. The sender claims due rows, sends, then marks them.
 
 A row is marked sent only after Telegram accepted the message, so a crash in between repeats that
-one message after restart (at-least-once) but never loses it.
+one message after restart (at-least-once) but never loses it. Each send is announced first
+(`mark_sending`, its own commit): a row found still announced when it is tried again may already
+have reached the chat, and that send is counted in `repeats` (see `possible_repeats`).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from monitor.store.article_sources import other_sources
 from monitor.store.models import FAILED, PENDING, SENT, Article, Delivery, Hit, Source
 
 
@@ -31,6 +34,9 @@ class PendingAlert:
     published_at: datetime | None
     snippet: str | None = None
     snippet_marks: tuple[tuple[int, int], ...] = ()
+    fetched_at: datetime | None = None
+    # Every source that brought the article, the first one first (names, for the message).
+    sources: tuple[str, ...] = ()
 
 
 def due(session: Session, now: datetime, limit: int = 50) -> list[PendingAlert]:
@@ -54,6 +60,8 @@ def due(session: Session, now: datetime, limit: int = 50) -> list[PendingAlert]:
         .order_by(Delivery.id)
         .limit(limit)
     )
+    rows = session.execute(query).all()
+    also = other_sources(session, {article.id for _, _, article, _ in rows})
     return [
         PendingAlert(
             delivery_id=delivery.id,
@@ -68,30 +76,53 @@ def due(session: Session, now: datetime, limit: int = 50) -> list[PendingAlert]:
             published_at=article.published_at,
             snippet=hit.snippet,
             snippet_marks=tuple((int(s), int(e)) for s, e in hit.snippet_marks or ()),
+            fetched_at=article.fetched_at,
+            sources=_names(source_name or article.source_id, also.get(article.id, [])),
         )
-        for delivery, hit, article, source_name in session.execute(query)
+        for delivery, hit, article, source_name in rows
     ]
+
+
+def _names(first: str, others: list[str]) -> tuple[str, ...]:
+    return (first, *(name for name in dict.fromkeys(others) if name != first))
+
+
+def mark_sending(session: Session, delivery_id: int, now: datetime) -> bool:
+    """Announce a send before it starts; True when the last one may have reached the chat
+    already (it was announced and never answered), which makes this one a possible repeat."""
+    row = session.get(Delivery, delivery_id)
+    if row is None:
+        return False
+    repeat = row.sending_at is not None
+    if repeat:
+        row.repeats += 1
+    row.sending_at, row.attempts = now, row.attempts + 1
+    return repeat
 
 
 def mark_sent(session: Session, delivery_id: int, now: datetime) -> None:
     row = session.get(Delivery, delivery_id)
     if row is not None:  # the chat may have been forgotten meanwhile
-        row.status, row.sent_at, row.attempts = SENT, now, row.attempts + 1
+        row.status, row.sent_at, row.sending_at = SENT, now, None
 
 
-def mark_retry(session: Session, delivery_id: int, now: datetime, delay: timedelta, error: str) -> None:
+def mark_retry(
+    session: Session, delivery_id: int, now: datetime, delay: timedelta, error: str, *, maybe_sent: bool = False
+) -> None:
+    """Try again after `delay`. `maybe_sent`: the request may have reached Telegram (a timeout),
+    so the next send is a possible repeat."""
     row = session.get(Delivery, delivery_id)
     if row is not None:
-        row.attempts += 1
         row.next_attempt_at = now + delay
         row.last_error = error
+        if not maybe_sent:
+            row.sending_at = None
 
 
 def mark_failed(session: Session, delivery_id: int, error: str) -> None:
     row = session.get(Delivery, delivery_id)
     if row is not None:
-        row.status, row.last_error = FAILED, error
-        row.attempts += 1
+        row.status, row.last_error, row.sending_at = FAILED, error, None
 
 
 def postpone_all(session: Session, until: datetime) -> None:
@@ -100,6 +131,11 @@ def postpone_all(session: Session, until: datetime) -> None:
         select(Delivery).where(Delivery.status == PENDING, Delivery.next_attempt_at < until)
     ):
         row.next_attempt_at = until
+
+
+def possible_repeats(session: Session) -> int:
+    """How many sends may have repeated a message the chat already had (crash or timeout mid-send)."""
+    return int(session.scalar(select(func.coalesce(func.sum(Delivery.repeats), 0))) or 0)
 
 
 def counts(session: Session) -> dict[str, int]:

@@ -38,6 +38,7 @@ from typing import Any, Literal, get_args
 from aiohttp import web
 
 from tests.support._loopback import LoopbackServer
+from tests.support.telegram_html import MAX_TEXT, HtmlError, visible_text
 
 DownMode = Literal["refuse", "502", "hang"]
 Params = dict[str, Any]
@@ -77,11 +78,13 @@ _NGINX_502 = (
 class _ApiError(Exception):
     """A Telegram error answer: raised by method handlers, turned into a JSON response."""
 
-    def __init__(self, status: int, description: str, retry_after: int | None = None) -> None:
+    def __init__(self, status: int, description: str, retry_after: int | None = None,
+                 migrate_to_chat_id: int | None = None) -> None:
         super().__init__(description)
         self.status = status
         self.description = description
         self.retry_after = retry_after
+        self.migrate_to_chat_id = migrate_to_chat_id
 
 
 @dataclass
@@ -92,6 +95,7 @@ class _Fault:
     retry_after: int | None
     chat_id: int | None
     times: int
+    migrate_to_chat_id: int | None = None
 
 
 def _decode_value(name: str, value: Any) -> Any:
@@ -293,10 +297,13 @@ class FakeBotApi(LoopbackServer):
         retry_after: int | None = None,
         chat_id: int | None = None,
         times: int = 1,
+        migrate_to_chat_id: int | None = None,
     ) -> None:
-        """Make the next `times` calls of `method` (to `chat_id`, if given) fail like Telegram."""
+        """Make the next `times` calls of `method` (to `chat_id`, if given) fail like Telegram.
+
+        `migrate_to_chat_id`: the group became a supergroup with this id (a 400 with that parameter)."""
         with self._cond:
-            fault = _Fault(method.lower(), status, description, retry_after, chat_id, times)
+            fault = _Fault(method.lower(), status, description, retry_after, chat_id, times, migrate_to_chat_id)
             self._faults.append(fault)
 
     def set_down(self, mode: DownMode | None) -> None:
@@ -403,16 +410,19 @@ class FakeBotApi(LoopbackServer):
             result = await handler(params)
         except _ApiError as error:
             self._record_failure(method, params, error.status, error.description)
-            return self._error_response(error.status, error.description, error.retry_after)
+            return self._error_response(error.status, error.description, error.retry_after,
+                                        error.migrate_to_chat_id)
         return web.json_response({"ok": True, "result": result})
 
     @staticmethod
     def _error_response(
-        status: int, description: str, retry_after: int | None = None
+        status: int, description: str, retry_after: int | None = None, migrate_to_chat_id: int | None = None
     ) -> web.Response:
         body: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
         if retry_after is not None:
             body["parameters"] = {"retry_after": retry_after}
+        if migrate_to_chat_id is not None:
+            body["parameters"] = {"migrate_to_chat_id": migrate_to_chat_id}
         return web.json_response(body, status=status)
 
     def _raise_injected_fault(self, method: str, params: Params) -> None:
@@ -424,7 +434,8 @@ class FakeBotApi(LoopbackServer):
                     fault.times -= 1
                     if fault.times <= 0:
                         self._faults.remove(fault)
-                    raise _ApiError(fault.status, fault.description, fault.retry_after)
+                    raise _ApiError(fault.status, fault.description, fault.retry_after,
+                                    fault.migrate_to_chat_id)
 
     def _record_failure(self, method: str, params: Params, status: int, description: str) -> None:
         with self._cond:
@@ -517,6 +528,7 @@ class FakeBotApi(LoopbackServer):
         text = params.get("text")
         if not text:
             raise _ApiError(400, "Bad Request: message text is empty")
+        _check_text(str(text), params.get("parse_mode"))
         with self._cond:
             self._check_not_blocked(chat_id)
             message = self._bot_message(chat_id, str(text), params.get("reply_markup"))
@@ -646,6 +658,18 @@ class FakeBotApi(LoopbackServer):
             self._cond.notify_all()
         self._wake_loop()
         return update
+
+
+def _check_text(text: str, parse_mode: str | None) -> None:
+    """Refuse what the real API refuses: bad HTML, and over 4096 characters once parsed."""
+    visible = text
+    if parse_mode == "HTML":
+        try:
+            visible = visible_text(text)
+        except HtmlError as exc:
+            raise _ApiError(400, f"Bad Request: {exc}") from None
+    if len(visible) > MAX_TEXT:
+        raise _ApiError(400, "Bad Request: message is too long")
 
 
 def _update_type(update: dict[str, Any]) -> str:
