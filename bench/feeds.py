@@ -1,8 +1,12 @@
 """Benchmark: how fast does `dozor run --once` poll 2,000 feeds, and what does it cost?
 
-    .venv/bin/python bench/feeds.py                     # the issue's numbers: 2,000 feeds × 30 items, 100 ms
-    .venv/bin/python bench/feeds.py --feeds 200 --items 10 --latency-ms 50   # a quick run
-    .venv/bin/python bench/feeds.py --profile /tmp/prof # passes run under bench/profile_run.py (slower)
+    .venv/bin/python bench/feeds.py                    # the issue's numbers: 2,000 feeds × 30 items, 100 ms
+    .venv/bin/python bench/feeds.py --repeat 2         # both passes twice; the table shows the median
+    .venv/bin/python bench/feeds.py --feeds 200 --items 10 --latency-ms 50 --dozor-only  # a quick look
+    .venv/bin/python bench/feeds.py --profile /tmp/prof  # passes under bench/profile_run.py (slower)
+    PYTHONPATH=/path/to/other/checkout .venv/bin/python bench/feeds.py  # measure another version
+
+`--keep` leaves the temp dir (config, database, Dozor's logs) for a look afterwards.
 
 Steps, each printed as it finishes and summed up in a table at the end (see docs/benchmarks.md):
 1. a loopback feed server (bench/feed_server.py) starts in its own process, so its CPU is not
@@ -27,6 +31,7 @@ import ctypes
 import json
 import os
 import platform
+import re
 import resource
 import shutil
 import signal
@@ -69,6 +74,8 @@ class Pass:
     counts: dict[str, int] = field(default_factory=dict)
     processes: dict[str, float] = field(default_factory=dict)  # peak RSS MB by process kind
     others_cores: float = 0.0  # CPU other programs used meanwhile, in cores: noise when > ~0.1
+    cpu_by_kind: dict[str, float] = field(default_factory=dict)  # sampled CPU s by process kind
+    phases: dict[str, float] = field(default_factory=dict)  # wall s: start-up, crawl, after the crawl
 
     @property
     def cpu(self) -> float:
@@ -222,7 +229,7 @@ def _run_dozor(name: str, config: Path, workdir: Path, server: subprocess.Popen[
     with open(workdir / f"{name}.out", "wb") as out, open(workdir / f"{name}.log", "wb") as log:
         cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         machine_before = _machine_busy_seconds()
-        started = time.perf_counter()
+        started, started_at = time.perf_counter(), time.time()
         process = subprocess.Popen(command, stdout=out, stderr=log, env=env, cwd=workdir)
         sampler = TreeRss(process.pid)
         sampler.start()
@@ -232,6 +239,7 @@ def _run_dozor(name: str, config: Path, workdir: Path, server: subprocess.Popen[
             sampler.stop()
             _stop(process)  # only does something when interrupted or timed out
         wall = time.perf_counter() - started
+        phases = _phases(workdir / f"{name}.log", started_at, wall)
         _reap_orphans(keep={server.pid}, timeout=30)
         cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
         machine_busy = _machine_busy_seconds() - machine_before
@@ -245,13 +253,31 @@ def _run_dozor(name: str, config: Path, workdir: Path, server: subprocess.Popen[
     server_cpu = _cpu_seconds(server.pid) - server_cpu
     result = Pass(name, wall, user, system, sampler.peak_kb / 1024, server_cpu, sampler.peak_pss_kb / 1024, counts,
                   {label: kb / 1024 for label, kb in sampler.peaks().items()},
-                  others_cores=max(machine_busy - user - system - server_cpu, 0) / wall)
+                  others_cores=max(machine_busy - user - system - server_cpu, 0) / wall,
+                  cpu_by_kind=sampler.cpu_by_kind(), phases=phases)
     print(f"{name} pass: {wall:.1f} s wall, {result.cpu:.1f} s CPU ({user:.1f} user + {system:.1f} sys), "
-          f"other programs used {result.others_cores:.2f} cores meanwhile, "
+          "phases: " + ", ".join(f"{phase} {seconds:.1f}" for phase, seconds in result.phases.items())
+          + "; by process: " + ", ".join(f"{kind} {cpu:.1f}" for kind, cpu in result.cpu_by_kind.items())
+          + f"; other programs used {result.others_cores:.2f} cores meanwhile, "
           f"peak RSS {result.peak_rss_mb:.0f} MB, PSS {result.peak_pss_mb:.0f} MB (per process: "
           + ", ".join(f"{label} {mb:.0f}" for label, mb in result.processes.items()) + f"); {counts}",
           file=sys.stderr)
     return result
+
+
+def _phases(log: Path, started_at: float, wall: float) -> dict[str, float]:
+    """Wall seconds before the crawl (start-up, claiming), of the crawl, and after it, from the
+    Poller's log line "fetched N of M sources in S s" and its timestamp."""
+    for line in log.read_text(errors="replace").splitlines():
+        found = _FETCHED.search(line)
+        if found:
+            ended = datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f").timestamp() - started_at
+            crawl = float(found.group(1))
+            return {"before the crawl": ended - crawl, "crawl": crawl, "after it": wall - ended}
+    return {}
+
+
+_FETCHED = re.compile(r"monitor\.runtime: fetched \d+ of \d+ sources in ([\d.]+) s")
 
 
 def _wait(process: subprocess.Popen[bytes], timeout: float) -> int:
@@ -294,19 +320,30 @@ class TreeRss(threading.Thread):
     def __init__(self, pid: int, every: float = 0.05) -> None:
         super().__init__(daemon=True)
         self.pid, self.every, self.peak_kb, self.peak_pss_kb = pid, every, 0, 0
+        self._seen: set[int] = set()
         self._peaks: dict[int, tuple[str, int]] = {}
+        self._cpu: dict[int, float] = {}  # last sampled CPU seconds of each process
         self._done = threading.Event()
 
     def run(self) -> None:
         while not self._done.wait(self.every):
             total = proportional = 0
             for pid, parent in _tree(self.pid):
-                rss, pss = _memory_kb(pid)
-                total, proportional = total + rss, proportional + pss
+                if pid not in self._seen:
+                    # Counted from its next sample on: a child caught between fork and exec is
+                    # still a copy of its parent (same RSS, same command line).
+                    self._seen.add(pid)
+                    continue
                 if pid not in self._peaks:
                     self._peaks[pid] = (_label(pid, parent, self._peaks), 0)
+                rss, pss = _memory_kb(pid)
+                total, proportional = total + rss, proportional + pss
                 label, peak = self._peaks[pid]
                 self._peaks[pid] = (label, max(peak, rss))
+                try:
+                    self._cpu[pid] = _cpu_seconds(pid)
+                except (OSError, IndexError):
+                    pass  # gone meanwhile: the last sample stands
             self.peak_kb = max(self.peak_kb, total)
             self.peak_pss_kb = max(self.peak_pss_kb, proportional)
 
@@ -315,6 +352,14 @@ class TreeRss(threading.Thread):
         out: dict[str, int] = {}
         for label, kb in self._peaks.values():
             out[label] = max(out.get(label, 0), kb)
+        return out
+
+    def cpu_by_kind(self) -> dict[str, float]:
+        """label → CPU seconds summed over its processes, as last sampled (a lower bound)."""
+        out: dict[str, float] = {}
+        for pid, seconds in self._cpu.items():
+            label = self._peaks[pid][0]
+            out[label] = out.get(label, 0.0) + seconds
         return out
 
     def stop(self) -> None:
@@ -483,13 +528,15 @@ def _report_passes(args: argparse.Namespace, fresh: Pass, cached: Pass, bodies: 
           f"{args.subscribers} subscribers × {len(TOPICS)} topics"
           + (" — PROFILED, timings inflated" if args.profile else ""))
     print()
-    print("| pass | wall s | CPU s (user+sys) | peak RSS MB, sum (PSS) | RSS by process MB | "
+    print("| pass | wall s | phases s | CPU s (user+sys) | CPU s by process | peak RSS MB, sum (PSS) | RSS by process MB | "
           "server CPU s | other programs, cores | result |")
-    print("|---|---:|---:|---:|---|---:|---:|---|")
+    print("|---|---:|---|---:|---|---:|---|---:|---:|---|")
     for label, run in (("fresh", fresh), ("304", cached)):
         counts = run.counts
         processes = ", ".join(f"{kind} {mb:.0f}" for kind, mb in run.processes.items())
-        print(f"| {label} | {run.wall:.1f} | {run.cpu:.1f} ({run.cpu_user:.1f}+{run.cpu_sys:.1f}) | "
+        cpu = ", ".join(f"{kind} {seconds:.1f}" for kind, seconds in run.cpu_by_kind.items())
+        phases = ", ".join(f"{phase} {seconds:.1f}" for phase, seconds in run.phases.items())
+        print(f"| {label} | {run.wall:.1f} | {phases} | {run.cpu:.1f} ({run.cpu_user:.1f}+{run.cpu_sys:.1f}) | {cpu} | "
               f"{run.peak_rss_mb:.0f} ({run.peak_pss_mb:.0f}) | {processes} | {run.server_cpu:.1f} | "
               f"{run.others_cores:.2f} | {counts['200']}×200, {counts['304']}×304; {counts['articles']} "
               f"articles, {counts['hits']} hits, {counts['deliveries']} outbox rows |")

@@ -13,6 +13,7 @@ import logging
 import multiprocessing
 import os
 import signal
+import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -164,6 +165,7 @@ class Poller:
     async def _poll(self, claims: list[SourceClaim]) -> list[PollReport]:
         if not claims:
             return []
+        started = time.monotonic()
         try:
             results = await fetch_all(self.runner, [self._job(claim) for claim in claims])
         except asyncio.CancelledError:
@@ -173,6 +175,7 @@ class Poller:
         if stopped:
             await self._in_db(self._release, stopped)
         live = [r for r in results if r.error != STOPPED]
+        log.info("fetched %d of %d sources in %.1f s", len(live), len(claims), time.monotonic() - started)
         # A source without fetch_article is recorded as soon as it is read, so storing overlaps
         # parsing; the others wait for one crawl of all their new pages.
         alone, with_pages = await asyncio.gather(
