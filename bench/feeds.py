@@ -423,8 +423,11 @@ def _cpu_seconds(pid: int) -> float:
 
 
 def _server_stats(port: int) -> dict[str, int]:
-    with urllib.request.urlopen(f"http://127.0.0.2:{port}/__stats", timeout=10) as response:
-        return json.loads(response.read())
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.2:{port}/__stats", timeout=10) as response:
+            return json.loads(response.read())
+    except OSError as exc:
+        raise SystemExit(f"the feed server does not answer ({exc}); the pass cannot be checked") from None
 
 
 def _store_counts(database: Path) -> dict[str, int]:

@@ -3,8 +3,8 @@
 `read_feed` parses the response and keeps the items not seen before; the runtime then fetches the
 pages of those items for `fetch_article` sources; `record_feed` matches and stores everything in
 one transaction and updates the source's health. Both are blocking (feedparser, trafilatura, the
-database): the runtime parses in worker processes and hands `read_feed` the parsed feed, and calls
-both in a worker thread.
+database): the runtime parses in a worker process, hands `read_feed` the parsed feed, and runs
+both on its database thread.
 """
 
 from __future__ import annotations

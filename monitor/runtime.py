@@ -81,7 +81,7 @@ class ParsePool:
     """Feeds parsed in worker processes: feedparser is pure Python, so in threads every parse
     would share one core (the GIL) with Scrapy and the database work.
 
-    Workers are forked from a forkserver that has imported only `monitor.parse` (~25 MB each,
+    Workers are forked from a forkserver that has imported only `monitor.parse` (~21 MB each,
     not a copy of this process). At most two feeds per worker are handed over at a time, so a
     worker that dies (out of memory on a huge feed, say) fails only those; the pool then starts
     afresh for the next feeds.
