@@ -3,13 +3,11 @@ article pages matched on their main text only, and failing sources paused with a
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from tests.support.fake_telegram import FakeBotApi
 from tests.support.fixture_server import FixtureServer
+from tests.support.service import run_once
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawQ"
 ADMIN = 777
@@ -29,15 +27,6 @@ def page(title: str, extra_body: str = "", sidebar: str = "") -> bytes:
     items = "".join(f"<li><a href='/x/{n}'>{sidebar}</a></li>" for n in range(5)) if sidebar else ""
     return ARTICLE.format(title=title, body=BODY + extra_body, sidebar=items).encode()
 
-
-def run_once(config: Path, token: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DOZOR_")}
-    if token:
-        env["DOZOR_TELEGRAM_TOKEN"] = token
-    result = subprocess.run([sys.executable, "-m", "monitor", "run", "--once", "--config", str(config)],
-                            capture_output=True, text=True, timeout=60, env=env)
-    assert result.returncode == 0, result.stderr
-    return result
 
 
 def test_fetch_article_matches_the_main_text_but_not_the_sidebar(tmp_path):

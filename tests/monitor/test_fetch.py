@@ -4,23 +4,14 @@ conditional GET, and each kind of failure logged with its source and counted."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from typer.testing import CliRunner
 
 from monitor.cli import app
 from tests.support.fixture_server import FixtureServer
+from tests.support.service import run_once
 
-
-def run_once(config: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DOZOR_")}
-    result = subprocess.run([sys.executable, "-m", "monitor", "run", "--once", "--config", str(config)],
-                            capture_output=True, text=True, timeout=60, env=env)
-    assert result.returncode == 0, result.stderr
-    return result
 
 
 def write_config(tmp_path: Path, sources: dict[str, str]) -> Path:
