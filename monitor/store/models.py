@@ -123,6 +123,15 @@ class Subscriber(Base):
 
     chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     language: Mapped[str | None] = mapped_column(String(8))
+    # How normal-priority alerts arrive: "off" (each at once), "hourly", or "daily" at `digest_at`
+    # ("HH:MM" in the config's timezone). Urgent topics ignore digests, quiet hours and mutes.
+    digest: Mapped[str] = mapped_column(String(10), default="off", server_default="off")
+    digest_at: Mapped[str | None] = mapped_column(String(5))
+    # A daily quiet window ("HH:MM" each, local time; may wrap midnight) and a one-off mute.
+    quiet_from: Mapped[str | None] = mapped_column(String(5))
+    quiet_until: Mapped[str | None] = mapped_column(String(5))
+    muted_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_digest_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class Subscription(Base):
