@@ -20,6 +20,7 @@ from telegram.ext import (
 )
 
 from monitor.config import Config
+from monitor.live_config import LiveConfig
 from monitor.store.db import Store
 from monitor.store.subscribers import forget, subscribe, topics_of, unsubscribe
 
@@ -41,9 +42,13 @@ HELP = (
 class Commands:
     """The handlers, bound to the config and store they read."""
 
-    def __init__(self, config: Config, store: Store) -> None:
-        self.config = config
+    def __init__(self, live: LiveConfig, store: Store) -> None:
+        self.live = live
         self.store = store
+
+    @property
+    def config(self) -> Config:
+        return self.live.current
 
     def install(self, app: Application) -> None:  # type: ignore[type-arg]
         app.add_handler(CommandHandler("start", self.start))

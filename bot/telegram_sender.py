@@ -34,6 +34,7 @@ from telegram.warnings import PTBDeprecationWarning
 from bot.commands import Commands
 from bot.format import alert_html, alert_plain, event_html
 from monitor.config import Config
+from monitor.live_config import LiveConfig
 from monitor.store import events, outbox
 from monitor.store.db import Store
 from monitor.store.subscribers import forget
@@ -89,21 +90,26 @@ def _outbox_state(session: Session) -> tuple[dict[str, int], int]:
 class TelegramSender:
     """Runs the bot (long polling for commands) and delivers owed alerts."""
 
-    def __init__(self, config: Config, store: Store, token: str,
+    def __init__(self, live: LiveConfig, store: Store, token: str,
                  clock: Callable[[], datetime] = utcnow) -> None:
-        self.config = config
+        self.live = live
         self.store = store
         self.clock = clock
         self.app: Application = (  # type: ignore[type-arg]
-            ApplicationBuilder().token(token).base_url(config.telegram.base_url)
+            ApplicationBuilder().token(token).base_url(live.current.telegram.base_url)
             .rate_limiter(rate_limiter()).build()
         )
-        Commands(config, store).install(self.app)
+        Commands(live, store).install(self.app)
         self._paused_until: datetime | None = None
         self._down_rounds = 0  # rounds in a row that found Telegram down (5xx, network)
         self._last_sent: dict[int, float] = {}  # chat → monotonic time of its last message
         self._starting: asyncio.Task[None] | None = None
         self._connected = False
+
+    @property
+    def config(self) -> Config:
+        """The config now running (config.yaml may be reloaded while the service runs)."""
+        return self.live.current
 
     async def start(self) -> None:
         """Connect and listen for commands. If Telegram is unreachable, keep trying in the

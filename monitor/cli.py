@@ -105,6 +105,7 @@ def run(
 def _serve(config: Config, path: Path, store: Store, token: str | None, once: bool) -> int:
     from monitor import runtime
     from monitor.console import ConsoleAlerts
+    from monitor.live_config import LiveConfig
     from monitor.store.sources import sync_sources
 
     with store.session() as session:
@@ -118,7 +119,7 @@ def _serve(config: Config, path: Path, store: Store, token: str | None, once: bo
         if token:
             from bot.telegram_sender import TelegramSender  # the composition root wires bot/ in
 
-            sender: runtime.AlertSender = TelegramSender(config, store, token)
+            sender: runtime.AlertSender = TelegramSender(LiveConfig(path, config), store, token)
         else:
             sender = console
         if once:

@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 
 from bot.telegram_sender import TelegramSender
 from monitor.config import Config
+from monitor.live_config import LiveConfig
 from monitor.match import Snippet, TopicMatch
 from monitor.parse import FeedItem
 from monitor.store import outbox
@@ -63,7 +64,7 @@ class RunningSender:
         self.connected = threading.Event()
 
     async def _main(self) -> None:
-        sender = TelegramSender(self.config, self.store, TOKEN)
+        sender = TelegramSender(LiveConfig(Path("config.yaml"), self.config), self.store, TOKEN)
         try:
             # start() also polls for commands; without them, connecting is all there is to it.
             await (sender.start() if self.commands else sender.connect())
