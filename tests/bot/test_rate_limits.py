@@ -44,12 +44,15 @@ async def test_a_group_gets_20_messages_at_once_then_one_every_3_seconds(api, bo
     assert max(times[-200]) - start < 1.0
 
 
-async def test_the_whole_bot_sends_30_at_once_then_30_a_second(api, bot):
-    """60 private chats, one message each. AIORateLimiter is a leaky bucket: a burst of 30, then
-    one every 1/30 s from the moment the burst began, so all 60 take at least about a second."""
-    await asyncio.gather(*(bot.send_message(chat, "alert") for chat in range(1, 61)))
+async def test_the_whole_bot_never_sends_more_than_30_in_any_second(api, bot):
+    """61 private chats, one message each, all at once: they are paced evenly (one every
+    1/29.5 s), so no one-second window holds more than 30, and the 61st leaves about 2 s after
+    the first. (A burst of 30 then 30 a second would put ~60 in the first second.) The bound is
+    0.95 s rather than 1 s to allow for the loopback's scheduling jitter on a busy machine;
+    bench/delivery.py checks against a strict counter."""
+    await asyncio.gather(*(bot.send_message(chat, "alert") for chat in range(1, 62)))
 
     times = sorted(m["time"] for m in api.sent)
-    assert len(times) == 60
-    assert times[29] - times[0] < 0.5
-    assert times[-1] - times[0] >= 0.9
+    assert len(times) == 61
+    assert min(times[i + 30] - times[i] for i in range(len(times) - 30)) >= 0.95
+    assert times[-1] - times[0] >= 1.9
