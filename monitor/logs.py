@@ -46,6 +46,9 @@ def setup_logging(level: str = "INFO", secrets: list[str] | None = None) -> None
     logging.getLogger("httpcore").setLevel(logging.WARNING)
     # python-telegram-bot's DEBUG lines carry whole updates: what people wrote and their names.
     logging.getLogger("telegram").setLevel(max(logging.INFO, root.level))
+    # With max_retries=0 the limiter logs every 429 as an ERROR with a traceback; the sender
+    # handles the 429 (pauses, keeps the alert) and logs one WARNING line for it.
+    logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)
     for noisy in ("scrapy", "twisted", "apscheduler.scheduler", "apscheduler.executors.default"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
     # trafilatura and htmldate warn about every page they cannot use; our own line says it once.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from monitor.logs import RedactSecrets
+from monitor.logs import RedactSecrets, setup_logging
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawQ"
 
@@ -37,3 +37,21 @@ def test_ordinary_messages_are_untouched():
     assert render(record("source=%s url=%s items=%d", "vlast", "https://vlast.kz/feed/", 3)) == (
         "source=vlast url=https://vlast.kz/feed/ items=3"
     )
+
+
+def test_a_429_is_one_warning_from_the_sender_not_a_traceback_from_the_rate_limiter(capsys):
+    """The sender logs the pause itself; PTB's limiter would add an ERROR with a traceback."""
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        setup_logging("INFO")
+        try:
+            raise RuntimeError("Flood control exceeded")
+        except RuntimeError:
+            logging.getLogger("telegram.ext.AIORateLimiter").exception("Rate limit hit after maximum of 0 retries")
+        logging.getLogger("bot.telegram_sender").warning("Telegram asked to slow down")
+    finally:
+        root.handlers[:], _ = saved[0], root.setLevel(saved[1])
+    err = capsys.readouterr().err
+    assert "slow down" in err
+    assert "Rate limit hit" not in err and "Traceback" not in err
