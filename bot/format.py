@@ -7,10 +7,17 @@
     https://vlast.kz/…                        the link
 
 When it is too long the snippet gives way first, then the headline; the link is never cut.
+
+A digest is a short list, one alert a line, split over as many messages as it takes:
+
+    📰 <b>Digest: 12 alerts</b> (1/2)
+    • <a href="https://vlast.kz/…">Oil workers strike in Aktau</a> — Vlast.kz
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from html import escape
 from zoneinfo import ZoneInfo
@@ -21,6 +28,8 @@ MAX_MESSAGE = 4096
 MAX_TITLE = 600
 MAX_SOURCES = 300
 DEFAULT_ZONE = ZoneInfo("Asia/Almaty")
+MAX_DIGEST_TITLE = 300
+MAX_DIGEST_SOURCES = 100
 
 
 def alert_html(alert: PendingAlert, topic_title: str, zone: ZoneInfo = DEFAULT_ZONE) -> str:
@@ -61,6 +70,62 @@ def _byline(alert: PendingAlert, zone: ZoneInfo) -> str:
 def event_html(message: str) -> str:
     """An operator notice (a source paused or silent) for the admins."""
     return f"⚠️ <b>Dozor operator notice</b>\n{escape(message[: MAX_MESSAGE - 100])}"
+
+
+@dataclass(frozen=True)
+class DigestPart:
+    """One message of a digest and the alerts it carries."""
+
+    alerts: tuple[PendingAlert, ...]
+    html: str
+    plain: str  # the same lines without markup, for when Telegram rejects the HTML
+
+
+def digest_parts(alerts: Sequence[PendingAlert], heading: str) -> list[DigestPart]:
+    """`alerts` as a list under `heading` (already translated), in as many messages of at most
+    4096 characters as it takes; every alert is in exactly one of them."""
+    # Room for the longest heading any part gets, "(999/999)" included.
+    room = MAX_MESSAGE - len(_digest_heading(heading, 999, 999)) - 1
+    groups: list[list[tuple[PendingAlert, str, str]]] = [[]]
+    used = 0
+    for alert in alerts:
+        html, plain = _digest_line_html(alert, room), _digest_line_plain(alert, room)
+        if groups[-1] and used + 1 + len(html) > room:
+            groups.append([])
+            used = 0
+        groups[-1].append((alert, html, plain))
+        used += 1 + len(html)
+    parts = len(groups)
+    return [
+        DigestPart(
+            alerts=tuple(alert for alert, _, _ in group),
+            html="\n".join([_digest_heading(heading, n, parts), *(html for _, html, _ in group)]),
+            plain="\n".join([_digest_heading(heading, n, parts, plain=True), *(plain for _, _, plain in group)]),
+        )
+        for n, group in enumerate(groups, start=1)
+        if group
+    ]
+
+
+def _digest_heading(heading: str, part: int, parts: int, *, plain: bool = False) -> str:
+    counter = f" ({part}/{parts})" if parts > 1 else ""
+    return f"📰 {heading[:200]}{counter}" if plain else f"📰 <b>{escape(heading[:200])}</b>{counter}"
+
+
+def _digest_line_html(alert: PendingAlert, room: int) -> str:
+    """• <a href="link">headline</a> — sources; the headline shrinks before the link is dropped."""
+    source = _fit(", ".join(alert.sources or (alert.source_name,)), MAX_DIGEST_SOURCES)
+    href = escape(alert.url, quote=True)
+    frame = len(f'• <a href="{href}"></a> — {source}')
+    title = _fit(alert.title or alert.url, min(MAX_DIGEST_TITLE, room - frame))
+    if not title:  # a link too long for a message: the headline alone, unlinked
+        return f"• {_fit(alert.title or alert.url, min(MAX_DIGEST_TITLE, room - len(source) - 5))} — {source}"
+    return f'• <a href="{href}">{title}</a> — {source}'
+
+
+def _digest_line_plain(alert: PendingAlert, room: int) -> str:
+    source = _cut(", ".join(alert.sources or (alert.source_name,)), MAX_DIGEST_SOURCES)
+    return _cut(f"• {_cut(alert.title or alert.url, MAX_DIGEST_TITLE)} — {source}\n{alert.url}", room)
 
 
 def _marked(text: str, marks: tuple[tuple[int, int], ...], room: int) -> str:

@@ -10,6 +10,11 @@ Telegram's answer decides what happens to the row:
   to `telegram.max_retry_delay`); one row probes when the pause ends.
 - A row still failing 24 h after it was owed is marked failed (counted in `dozor`'s outbox counts).
 
+Normal-priority alerts to a chat in digest mode, muted or in its quiet hours wait; they go out
+together as a digest when one is due (bot/digest.py says when), before the alerts sent one by
+one. A digest is one message or a few (4096 characters each), and each message's rows go through
+the same steps and answers as one alert's row. Urgent topics never wait.
+
 Alerts go out oldest first and one chat's alerts in the order they were found; no chat gets more
 than one message a second, groups no more than 20 a minute, the bot no more than 30 a second.
 """
@@ -21,6 +26,7 @@ import logging
 import time
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from enum import Enum
 
@@ -31,8 +37,9 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, Re
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 from telegram.warnings import PTBDeprecationWarning
 
+from bot import digest
 from bot.commands import Commands
-from bot.format import alert_html, alert_plain, event_html
+from bot.format import alert_html, alert_plain, digest_parts, event_html
 from monitor.config import Config
 from monitor.live_config import LiveConfig
 from monitor.store import events, outbox
@@ -86,6 +93,19 @@ def retry_after(exc: RetryAfter) -> timedelta:
         warnings.simplefilter("ignore", PTBDeprecationWarning)
         wait = exc.retry_after
     return wait if isinstance(wait, timedelta) else timedelta(seconds=float(wait))
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message to send (an alert, or one part of a digest) and the outbox rows it settles."""
+
+    chat_id: int
+    rows: tuple[int, ...]
+    owed_since: datetime  # the 24 h give-up counts from here
+    what: str  # for logs: which rows, never who or what
+    html: str
+    plain: str
+    preview: LinkPreviewOptions
 
 
 def _outbox_state(session: Session) -> tuple[dict[str, int], int]:
@@ -165,7 +185,8 @@ class TelegramSender:
         await self.app.shutdown()
 
     async def deliver_pending(self) -> int:
-        """Send every due alert, batch after batch until none is left; returns how many were sent.
+        """Send the digests due, then every due alert, batch after batch until none is left;
+        returns how many messages were sent.
 
         Looping here rather than waiting for the next tick keeps a fan-out to thousands of chats
         at Telegram's 30 messages a second instead of stalling between batches."""
@@ -174,13 +195,41 @@ class TelegramSender:
             return 0
         if not await self._send_events(now):
             return 0
-        sent = 0
-        while True:
-            alerts = await asyncio.to_thread(self._write, outbox.due, self.clock())
+        urgent = frozenset(t.id for t in self.config.topics if t.priority == "urgent")
+        chats = await asyncio.to_thread(self._write, outbox.chat_choices, urgent)
+        sent, stop = await self._send_digests(chats, urgent)
+        while not stop:
+            now = self.clock()
+            holding = {chat.chat_id for chat in chats if digest.holds(chat, now, self.config.zone)}
+            alerts = await asyncio.to_thread(self._write, outbox.due, now, holding=holding, urgent=urgent)
             sent_now, settled, stop = await self._send_batch(alerts)
             sent += sent_now
-            if stop or not settled:
-                return sent
+            stop = stop or not settled
+        return sent
+
+    async def _send_digests(self, chats: list[outbox.ChatChoices], urgent: frozenset[str]) -> tuple[int, bool]:
+        """Send each digest that is due; (messages sent, stop: Telegram asked us to pause or is down)."""
+        sent = 0
+        zone = self.config.zone
+        for chat in chats:
+            now = self.clock()
+            if not digest.digest_due(chat, now, zone) or (chat.owed_retry_at and chat.owed_retry_at > now):
+                continue
+            if self._stopping:
+                return sent, True
+            alerts = await asyncio.to_thread(self._write, outbox.held, chat.chat_id, urgent)
+            result = Sent.SENT  # an empty digest sends nothing but still counts as had
+            for message in self._digest_messages(chat, alerts, digest.last_release(chat, now, zone) or now):
+                result = await self._send(message)
+                if result in (Sent.PAUSED, Sent.DOWN):
+                    return sent, True  # its unsent rows stay pending, so it is still due next time
+                if result is Sent.GONE:
+                    break
+                if result is Sent.SENT:
+                    sent += 1
+            if result is not Sent.GONE:
+                await asyncio.to_thread(self._write, outbox.note_digest, chat.chat_id, self.clock())
+        return sent, False
 
     async def _send_batch(self, alerts: list[outbox.PendingAlert]) -> tuple[int, int, bool]:
         """(sent, rows settled for good, stop: Telegram asked us to pause or is down)."""
@@ -191,16 +240,37 @@ class TelegramSender:
                 return sent, settled, True
             if alert.chat_id in held:
                 continue
-            result = await self._send(alert)
+            result = await self._send(self._alert_message(alert))
             if result is Sent.SENT:
                 sent += 1
-                self._down_rounds = 0
             elif result in (Sent.PAUSED, Sent.DOWN):
                 return sent, settled + sent, True
             else:
                 held.add(alert.chat_id)
             settled += 1
         return sent, settled, False
+
+    def _alert_message(self, alert: outbox.PendingAlert) -> Outgoing:
+        topic = self.config.topic(alert.topic_id)
+        title = topic.label if topic else alert.topic_id
+        zone = self.config.zone
+        preview = (LinkPreviewOptions(url=alert.url) if self.config.telegram.link_previews
+                   else LinkPreviewOptions(is_disabled=True))
+        return Outgoing(alert.chat_id, (alert.delivery_id,), alert.created_at,
+                        f"delivery={alert.delivery_id} topic={alert.topic_id}",
+                        alert_html(alert, title, zone), alert_plain(alert, title, zone), preview)
+
+    def _digest_messages(self, chat: outbox.ChatChoices, alerts: list[outbox.PendingAlert],
+                         released: datetime) -> list[Outgoing]:
+        """The digest's messages. Held rows wait by choice: the 24 h give-up counts from the release."""
+        parts = digest_parts(alerts, digest.heading(len(alerts), chat.language))
+        messages = []
+        for n, part in enumerate(parts, start=1):
+            ids = tuple(a.delivery_id for a in part.alerts)
+            what = f"digest part {n}/{len(parts)} deliveries={ids[0]}..{ids[-1]}"
+            messages.append(Outgoing(chat.chat_id, ids, released, what, part.html, part.plain,
+                                     LinkPreviewOptions(is_disabled=True)))
+        return messages
 
     async def _send_events(self, now: datetime) -> bool:
         """Send pending operator events to every admin; False when Telegram asked us to pause."""
@@ -232,59 +302,53 @@ class TelegramSender:
             # An admin who blocked the bot must not hold the others' notices back.
             log.warning("an admin chat has blocked the bot; check telegram.admins in the config")
 
-    async def _send(self, alert: outbox.PendingAlert) -> Sent:
-        await self._pace(alert.chat_id)
-        repeat = await asyncio.to_thread(self._write, outbox.mark_sending, alert.delivery_id, self.clock())
+    async def _send(self, message: Outgoing) -> Sent:
+        await self._pace(message.chat_id)
+        repeat = await asyncio.to_thread(self._write, outbox.mark_sending, message.rows, self.clock())
         if repeat:
-            log.warning("delivery=%d topic=%s: the last send may have reached the chat (cut off by a "
-                        "crash or a timeout); sending again, counted as a possible repeat",
-                        alert.delivery_id, alert.topic_id)
+            log.warning("%s: the last send may have reached the chat (cut off by a crash or a timeout); "
+                        "sending again, counted as a possible repeat", message.what)
         try:
-            await self._send_message(alert)
+            await self._send_message(message)
         except RetryAfter as exc:
-            await asyncio.to_thread(self._write, outbox.mark_retry, alert.delivery_id, self.clock(),
+            await asyncio.to_thread(self._write, outbox.mark_retry, message.rows, self.clock(),
                                     timedelta(), "429 Too Many Requests")
             await self._pause_for(exc)
             return Sent.PAUSED
         except Forbidden as exc:
-            return await self._forget(alert, exc.message)
+            return await self._forget(message, exc.message)
         except BadRequest as exc:
             if "chat not found" in exc.message.lower():
-                return await self._forget(alert, exc.message)
-            await asyncio.to_thread(self._write, outbox.mark_failed, alert.delivery_id, exc.message)
-            log.error("delivery=%d topic=%s failed for good: %s", alert.delivery_id, alert.topic_id, exc.message)
+                return await self._forget(message, exc.message)
+            await asyncio.to_thread(self._write, outbox.mark_failed, message.rows, exc.message)
+            log.error("%s failed for good: %s", message.what, exc.message)
             return Sent.FAILED
         except TelegramError as exc:  # NetworkError (5xx, refused, timeouts) and the unforeseen
-            return await self._retry_later(alert, exc)
-        self._last_sent[alert.chat_id] = time.monotonic()
-        await asyncio.to_thread(self._write, outbox.mark_sent, alert.delivery_id, self.clock())
-        log.info("delivery=%d topic=%s sent", alert.delivery_id, alert.topic_id)
+            return await self._retry_later(message, exc)
+        self._last_sent[message.chat_id] = time.monotonic()
+        self._down_rounds = 0
+        await asyncio.to_thread(self._write, outbox.mark_sent, message.rows, self.clock())
+        log.info("%s sent", message.what)
         return Sent.SENT
 
-    async def _send_message(self, alert: outbox.PendingAlert) -> None:
+    async def _send_message(self, message: Outgoing) -> None:
         """HTML first; plain text when Telegram cannot parse our HTML (it must never block the queue)."""
-        topic = self.config.topic(alert.topic_id)
-        title = topic.label if topic else alert.topic_id
-        zone = self.config.zone
-        preview = (LinkPreviewOptions(url=alert.url) if self.config.telegram.link_previews
-                   else LinkPreviewOptions(is_disabled=True))
         try:
-            await self._to_chat(alert, alert_html(alert, title, zone), ParseMode.HTML, preview)
+            await self._to_chat(message, message.html, ParseMode.HTML)
         except BadRequest as exc:
             if "can't parse entities" not in exc.message.lower():
                 raise
-            log.warning("delivery=%d: Telegram rejected the HTML (%s); resending as plain text",
-                        alert.delivery_id, exc.message)
-            await self._to_chat(alert, alert_plain(alert, title, zone), None, preview)
+            log.warning("%s: Telegram rejected the HTML (%s); resending as plain text", message.what, exc.message)
+            await self._to_chat(message, message.plain, None)
 
-    async def _to_chat(self, alert: outbox.PendingAlert, text: str, mode: str | None,
-                       preview: LinkPreviewOptions) -> None:
+    async def _to_chat(self, message: Outgoing, text: str, mode: str | None) -> None:
+        preview = message.preview
         try:
-            await self.app.bot.send_message(alert.chat_id, text, parse_mode=mode, link_preview_options=preview)
+            await self.app.bot.send_message(message.chat_id, text, parse_mode=mode, link_preview_options=preview)
         except ChatMigrated as exc:
             # A group that became a supergroup has a new id; the subscription keeps the old one
-            # for now, so each alert takes this detour (moving subscriptions is still to do).
-            log.warning("delivery=%d: the group became a supergroup; sending to its new id", alert.delivery_id)
+            # for now, so each message takes this detour (moving subscriptions is still to do).
+            log.warning("%s: the group became a supergroup; sending to its new id", message.what)
             await self.app.bot.send_message(exc.new_chat_id, text, parse_mode=mode, link_preview_options=preview)
 
     async def _pace(self, chat_id: int) -> None:
@@ -296,11 +360,10 @@ class TelegramSender:
             if wait > 0:
                 await asyncio.sleep(wait)
 
-    async def _forget(self, alert: outbox.PendingAlert, reason: str) -> Sent:
-        await asyncio.to_thread(self._write, forget, alert.chat_id)
-        self._last_sent.pop(alert.chat_id, None)
-        log.info("delivery=%d: chat is gone (%s); its subscriptions and alerts were deleted",
-                 alert.delivery_id, reason)
+    async def _forget(self, message: Outgoing, reason: str) -> Sent:
+        await asyncio.to_thread(self._write, forget, message.chat_id)
+        self._last_sent.pop(message.chat_id, None)
+        log.info("%s: chat is gone (%s); its subscriptions and alerts were deleted", message.what, reason)
         return Sent.GONE
 
     async def _pause_for(self, exc: RetryAfter) -> None:
@@ -310,21 +373,21 @@ class TelegramSender:
         await asyncio.to_thread(self._write, outbox.postpone_all, until)
         log.warning("Telegram asked to slow down: pausing all sending for %ss", delay.total_seconds())
 
-    async def _retry_later(self, alert: outbox.PendingAlert, exc: TelegramError) -> Sent:
+    async def _retry_later(self, message: Outgoing, exc: TelegramError) -> Sent:
         now = self.clock()
         # A timeout may have been answered after all: then the next send is a possible repeat.
         maybe_sent = isinstance(exc, TimedOut)
-        if now - alert.created_at > GIVE_UP_AFTER:
-            await asyncio.to_thread(self._write, outbox.mark_failed, alert.delivery_id, str(exc))
-            log.error("delivery=%d topic=%s failed for 24 h, giving up: %s", alert.delivery_id, alert.topic_id, exc)
+        if now - message.owed_since > GIVE_UP_AFTER:
+            await asyncio.to_thread(self._write, outbox.mark_failed, message.rows, str(exc))
+            log.error("%s failed for 24 h, giving up: %s", message.what, exc)
             return Sent.FAILED
         delay = self._retry_delay(self._down_rounds)
         self._down_rounds += 1
         self._paused_until = now + delay
-        await asyncio.to_thread(self._write, outbox.mark_retry, alert.delivery_id, now, delay, str(exc),
+        await asyncio.to_thread(self._write, outbox.mark_retry, message.rows, now, delay, str(exc),
                                 maybe_sent=maybe_sent)
-        log.warning("delivery=%d topic=%s not sent (%s); Telegram seems down, all sending waits %ss",
-                    alert.delivery_id, alert.topic_id, exc, delay.total_seconds())
+        log.warning("%s not sent (%s); Telegram seems down, all sending waits %ss",
+                    message.what, exc, delay.total_seconds())
         return Sent.DOWN
 
     def _retry_delay(self, failures: int) -> timedelta:

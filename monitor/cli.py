@@ -18,7 +18,8 @@ from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
 from monitor.config import Config, ConfigError, Environment, database_url, load_config, resolve_config_path
-from monitor.logs import setup_logging
+from monitor.logs import LogFormat, setup_logging
+from monitor.roles import Role
 from monitor.store.db import Store, StoreError
 
 app = typer.Typer(help="Dozor: news monitoring and Telegram alerts.", no_args_is_help=True,
@@ -93,38 +94,68 @@ def run(
     config: ConfigOption = None,
     once: Annotated[bool, typer.Option("--once", help="Poll every source once, deliver, exit.")] = False,
     log_level: LogLevel = "INFO",
+    log_format: Annotated[LogFormat, typer.Option(
+        "--log-format", help="text, or json: one JSON object a line (time, level, logger, message, "
+        "extra fields) for log shippers.")] = LogFormat.TEXT,
+    role: Annotated[Role, typer.Option(
+        "--role", help="all: everything in one process. worker: crawl and match only (run several "
+        "on one PostgreSQL). bot: Telegram only (exactly one per bot token).")] = Role.ALL,
 ) -> None:
-    """Run the service: scheduler, crawls, bot and delivery in one process."""
+    """Run the service: scheduler, crawls, bot and delivery (by default all in one process)."""
     loaded, path, env = _load(config)
     token = env.telegram_token.get_secret_value() if env.telegram_token else None
-    setup_logging(log_level, secrets=[token] if token else [])
+    setup_logging(log_level, secrets=[token] if token else [], fmt=log_format)
+    if role is Role.BOT and not token:
+        _fail(EXIT_CONFIG, ["--role bot needs the bot token: set DOZOR_TELEGRAM_TOKEN"])
     store = _open_store(loaded, path, env)
-    raise typer.Exit(_serve(loaded, path, store, token, once))
+    raise typer.Exit(_serve(loaded, path, store, token, once, role))
 
 
-def _serve(config: Config, path: Path, store: Store, token: str | None, once: bool) -> int:
-    from monitor import runtime
+def _serve(config: Config, path: Path, store: Store, token: str | None, once: bool, role: Role) -> int:
+    from monitor import runtime, service
     from monitor.console import ConsoleAlerts
     from monitor.live_config import LiveConfig
+    from monitor.metrics import Metrics
+    from monitor.store.db import is_unrecoverable, unrecoverable_message
+    from monitor.store.outbox import counts
     from monitor.store.sources import sync_sources
 
-    with store.session() as session:
-        sync_sources(session, config.sources, runtime.utcnow())
-    log.info("config %s: %d sources, %d topics; database %s",
-             path, len(config.sources), len(config.topics), _safe_url(store.url))
+    try:
+        with store.session() as session:
+            sync_sources(session, config.sources, runtime.utcnow())
+    except SQLAlchemyError as exc:
+        if not is_unrecoverable(exc):
+            raise
+        _fail(EXIT_STORE, [unrecoverable_message(store.safe_url, exc)])
+    log.info("config %s: %d sources, %d topics; database %s; role %s",
+             path, len(config.sources), len(config.topics), store.safe_url, role)
+    live = LiveConfig(path, config)
+    metrics = Metrics()
+
+    def outbox_counts() -> dict[str, int]:
+        with store.session() as session:
+            return counts(session)
 
     async def serve() -> int:
         console = ConsoleAlerts(sys.stdout)
-        poller = runtime.Poller(config, store, on_report=None if token else console.print_report)
-        if token:
+        poller = None
+        if role.crawls:
+            # Without a bot, new hits are printed as they are found.
+            show = console.print_report if role is Role.ALL and not token else None
+            poller = runtime.Poller(config, store, on_report=show, metrics=metrics)
+        sender: service.AlertSender | None = None
+        if role.sends and token:
             from bot.telegram_sender import TelegramSender  # the composition root wires bot/ in
 
-            sender: runtime.AlertSender = TelegramSender(LiveConfig(path, config), store, token)
-        else:
+            sender = TelegramSender(live, store, token)
+            metrics.watch_outbox(outbox_counts)
+        elif role.sends:
             sender = console
+        parts = service.Parts(live, store, poller, sender, metrics)
+        service.follow_config(parts)
         if once:
-            return await runtime.serve_once(poller, sender)
-        return await runtime.serve_forever(poller, sender)
+            return await service.serve_once(parts)
+        return await service.serve_forever(parts)
 
     try:
         return runtime.run_service(serve)
@@ -138,7 +169,7 @@ def sources(
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines, one per source, for scripts.")] = False,
 ) -> None:
     """Source health: status, last success, last error, failures in a row, items in the last
-    24 h, last new item, next check. Silent and paused sources are flagged."""
+    24 h, last new item, next check. Silent, paused and broken (selector rot) sources are flagged."""
     from datetime import timedelta
 
     from monitor.store.sources import all_sources, items_since
@@ -157,7 +188,8 @@ def sources(
                 "last_error_at": _iso(row.last_error_at), "failures": row.consecutive_failures,
                 "items_24h": recent.get(row.id, 0), "last_new_item": _iso(row.last_new_item_at),
                 "next_check": _iso(row.next_check_at), "paused": row.paused_at is not None,
-                "silent_since": _iso(row.silent_since),
+                "silent_since": _iso(row.silent_since), "kind": row.kind,
+                "broken_since": _iso(row.broken_since), "broken_reason": row.broken_reason,
             }, ensure_ascii=False))
         return
     table = Table(title=f"Sources ({path})")
@@ -231,6 +263,8 @@ def _status(row: Any, configured: bool) -> str:
     if row.paused_at:
         return "PAUSED"
     flags = ["SILENT"] if row.silent_since else []
+    if row.broken_since:
+        flags.insert(0, f"BROKEN: {row.broken_reason}")
     if row.consecutive_failures:
         flags.append(f"failing ({row.consecutive_failures})")
     if not flags:
@@ -287,3 +321,13 @@ from monitor.cli_match import backtest_command, match_command  # noqa: E402
 
 app.command("match")(match_command)
 app.command("backtest")(backtest_command)
+
+# `dozor crawl` (one crawled source now, or a dry run) lives in monitor/cli_crawl.py.
+from monitor.cli_crawl import crawl_command  # noqa: E402
+
+app.command("crawl")(crawl_command)
+
+# `dozor status` (one screen, or --json for health checks) lives in monitor/cli_status.py.
+from monitor.cli_status import status_command  # noqa: E402
+
+app.command("status")(status_command)

@@ -22,17 +22,21 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
+    model_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
+from monitor.crawl_config import ArticleSelectors, ListingConfig
 from monitor.yaml_source import KeyPath, LocatedYaml, YamlSyntaxError, load_located
 
 DEFAULT_CONFIG = Path("config.yaml")
 _DURATION = re.compile(r"(\d+)\s*([smhd])")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 _ID = r"^[a-z0-9][a-z0-9_-]*$"
+SOURCE_KINDS = ("feed", "listing", "sitemap", "spider")
 
 
 class ConfigError(ValueError):
@@ -137,29 +141,83 @@ class TelegramConfig(_Strict):
         return url
 
 
+class MetricsConfig(_Strict):
+    """The optional Prometheus endpoint: http://host:port/metrics. Off unless `port` is set."""
+
+    port: int | None = Field(default=None, ge=0, le=65535)
+    # Loopback by default: metrics name sources and topics; expose them deliberately.
+    host: str = "127.0.0.1"
+
+
 class FetchConfig(_Strict):
     user_agent: str = "Dozor/0.1 (+https://github.com/dozor-monitor/dozor)"
     timeout: Duration = timedelta(seconds=20)
     max_size: ByteSize = 15 * 1024 * 1024  # after decompression: compression bombs stop here
     max_redirects: int = Field(default=5, ge=0, le=20)
     pause_after: int = Field(default=10, ge=1)  # failures in a row before a source is paused
+    # Crawled sites (listing, sitemap, spider sources) only: the least wait between two requests
+    # to one site (AutoThrottle waits longer when the site slows down), and requests at a time.
+    crawl_delay: Duration = timedelta(seconds=1)
+    crawl_concurrency: int = Field(default=2, ge=1, le=2)
+    # Polls in a row that find no links (or only empty pages) before a crawled source is BROKEN.
+    broken_after: int = Field(default=3, ge=1)
+
+    @field_validator("user_agent")
+    @classmethod
+    def _has_contact(cls, agent: str) -> str:
+        # Site owners must be able to reach whoever crawls them: robots.txt etiquette.
+        if not re.search(r"https?://\S+|\S+@\S+\.\S+", agent):
+            raise ValueError("expected a User-Agent with a contact URL or e-mail address, "
+                             "e.g. \"Dozor/0.1 (+https://example.org/contact)\"")
+        return agent
 
 
 class SourceConfig(_Strict):
+    """One watched site: exactly one of `feed`, `listing`, `sitemap` or `spider` says how."""
+
     id: str = Field(pattern=_ID)
     name: str = ""
-    feed: str
+    feed: str | None = None
+    listing: ListingConfig | None = None
+    sitemap: str | None = None
+    spider: str | None = None
+    # A hand-written spider's start pages, instead of the ones written in its class.
+    start_urls: list[str] = Field(default_factory=list)
+    article: ArticleSelectors | None = None  # crawled sources: where the article's parts are
     interval: Duration = timedelta(minutes=10)
     enabled: bool = True
     allow_private: bool = False  # may fetch (or be redirected to) loopback/private addresses
     fetch_article: bool = False  # also fetch each new item's page and match its main text
 
-    @field_validator("feed")
+    @field_validator("feed", "sitemap")
     @classmethod
-    def _is_http(cls, url: str) -> str:
-        if not url.startswith(("http://", "https://")):
-            raise ValueError("expected an http(s) feed URL")
+    def _is_http(cls, url: str | None, info: ValidationInfo) -> str | None:
+        if url is not None and not url.startswith(("http://", "https://")):
+            raise ValueError(f"expected an http(s) {info.field_name} URL")
         return url
+
+    @field_validator("start_urls")
+    @classmethod
+    def _are_http(cls, urls: list[str]) -> list[str]:
+        for url in urls:
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"expected http(s) URLs, got {url!r}")
+        return urls
+
+    @field_validator("spider")
+    @classmethod
+    def _known_spider(cls, name: str | None) -> str | None:
+        if name is None:
+            return None
+        from monitor.spiders import spider_names  # imports Scrapy: only for configs that use it
+
+        known = spider_names(hand_written=True)
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ValueError(f"no spider named {name!r} in monitor/spiders/{hint}; "
+                             f"known: {', '.join(known) or 'none'}")
+        return name
 
     @field_validator("interval")
     @classmethod
@@ -167,6 +225,39 @@ class SourceConfig(_Strict):
         if interval < timedelta(seconds=1):
             raise ValueError("expected at least 1s")
         return interval
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> SourceConfig:
+        given = [kind for kind in SOURCE_KINDS if getattr(self, kind) is not None]
+        if len(given) != 1:
+            found = f" (found {' and '.join(given)})" if given else ""
+            raise ValueError(f"give exactly one of feed, listing, sitemap or spider{found}")
+        if self.start_urls and not self.spider:
+            raise ValueError("start_urls belongs to spider sources; a listing has listing.start_urls")
+        if self.article and self.feed:
+            raise ValueError("article selectors are for listing, sitemap and spider sources; "
+                             "a feed uses fetch_article")
+        if self.fetch_article and not self.feed:
+            raise ValueError("fetch_article is for feeds; crawled sources always fetch their articles")
+        return self
+
+    @property
+    def kind(self) -> str:
+        """feed, listing, sitemap or spider."""
+        return next(kind for kind in SOURCE_KINDS if getattr(self, kind) is not None)
+
+    @property
+    def url(self) -> str:
+        """Where the source is read from, as `dozor sources` and the store show it."""
+        if self.feed or self.sitemap:
+            return self.feed or self.sitemap or ""
+        if self.listing:
+            return self.listing.start_urls[0]
+        return self.start_urls[0] if self.start_urls else f"spider:{self.spider}"
+
+    @property
+    def crawled(self) -> bool:
+        return self.feed is None
 
     @property
     def label(self) -> str:
@@ -215,6 +306,7 @@ class Config(_Strict):
     storage: StorageConfig = StorageConfig()
     telegram: TelegramConfig = TelegramConfig()
     fetch: FetchConfig = FetchConfig()
+    metrics: MetricsConfig = MetricsConfig()
     sources: list[SourceConfig] = Field(default_factory=list)
     topics: list[TopicConfig] = Field(default_factory=list)
 

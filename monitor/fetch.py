@@ -5,7 +5,7 @@ concurrency, size and time limits in one place. The spider does no parsing: pars
 that runs in a thread. Each request carries its `FetchJob` in `meta["dozor_job"]`, where the
 downloader middlewares read the per-source settings: `conditional_get` adds the validators,
 `fetch_guard` refuses non-http(s) URLs and private addresses. A failure becomes one line of
-text naming the limit it hit (`_describe`).
+text naming the limit it hit (`describe_failure`).
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ from datetime import timedelta
 from typing import Any
 
 import scrapy
-from scrapy.crawler import AsyncCrawlerRunner
+from scrapy.crawler import AsyncCrawlerRunner, Crawler
 from scrapy.exceptions import DownloadCancelledError, DownloadTimeoutError, IgnoreRequest
 from scrapy.http import Response
+from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.settings import BaseSettings, Settings
 from twisted.python.failure import Failure
 
@@ -79,39 +80,91 @@ class FetchResult:
 
 def scrapy_settings(config: Config) -> Settings:
     """Downloader settings shared by every crawl: the limits from `fetch:` and our middlewares."""
+    return Settings(settings_dict(config))
+
+
+def crawl_settings(config: Config) -> Settings:
+    """For crawled sites (listing, sitemap and spider sources, article pages): the same limits
+    and guard as feeds, plus robots.txt, one or two requests at a time per site, AutoThrottle."""
+    return Settings(crawl_settings_dict(config))
+
+
+# A crawl must end well within the source's claim lease (store/sources.py, 5 minutes): what it
+# found by then is stored, and the links it did not reach are still new at the next poll.
+CRAWL_TIME_LIMIT_SECONDS = 240
+
+
+def crawl_settings_dict(config: Config) -> dict[str, Any]:
+    delay = config.fetch.crawl_delay.total_seconds()
+    settings = settings_dict(config)
+    settings.update({
+        "ROBOTSTXT_OBEY": True,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": config.fetch.crawl_concurrency,
+        "DOWNLOAD_DELAY": delay,
+        "AUTOTHROTTLE_ENABLED": True,
+        "AUTOTHROTTLE_START_DELAY": delay,
+        "AUTOTHROTTLE_MAX_DELAY": 60.0,
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": 1.0,
+        "CLOSESPIDER_TIMEOUT": CRAWL_TIME_LIMIT_SECONDS,
+    })
+    settings["DOWNLOADER_MIDDLEWARES"] = {
+        **settings["DOWNLOADER_MIDDLEWARES"],
+        # Before RobotsTxtMiddleware (100), so robots.txt requests carry the source's job too.
+        SourceJobMiddleware: 50,
+    }
+    return settings
+
+
+def settings_dict(config: Config) -> dict[str, Any]:
     timeout = config.fetch.timeout.total_seconds()
-    return Settings(
-        {
-            "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
-            "USER_AGENT": config.fetch.user_agent,
-            # Feeds are published to be polled; robots.txt applies to crawled pages (spider sources).
-            "ROBOTSTXT_OBEY": False,
-            "COOKIES_ENABLED": False,
-            "TELNETCONSOLE_ENABLED": False,
-            "LOG_ENABLED": False,
-            # The scheduler retries with back-off across polls; retrying inside one crawl only
-            # delays the other sources in the batch.
-            "RETRY_ENABLED": False,
-            # A deadline for the whole response, so a body that trickles forever times out too.
-            "DOWNLOAD_TIMEOUT": timeout,
-            # Checked against Content-Length, the bytes received, and (since Scrapy 2.11) the
-            # decompressed size, so a gzip bomb stops at the limit too.
-            "DOWNLOAD_MAXSIZE": config.fetch.max_size,
-            "DOWNLOAD_WARNSIZE": 0,
-            "REDIRECT_MAX_TIMES": config.fetch.max_redirects,
-            "CONCURRENT_REQUESTS": 16,
-            "CONCURRENT_REQUESTS_PER_DOMAIN": 2,
-            "DOWNLOAD_DELAY": 0,
-            "DOWNLOADER_MIDDLEWARES": {
-                # Beside DefaultHeadersMiddleware (400): it only adds headers.
-                ConditionalGetMiddleware: 450,
-                # Closest to the download handler: it vets the URL that is really fetched, after
-                # every other middleware had its say, and it sees each response before
-                # RedirectMiddleware (600) acts on its Location.
-                UrlGuardMiddleware: 950,
-            },
-        }
-    )
+    return {
+        "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
+        "USER_AGENT": config.fetch.user_agent,
+        # Feeds are published to be polled; robots.txt applies to crawled pages (spider sources).
+        "ROBOTSTXT_OBEY": False,
+        "COOKIES_ENABLED": False,
+        "TELNETCONSOLE_ENABLED": False,
+        "LOG_ENABLED": False,
+        # The scheduler retries with back-off across polls; retrying inside one crawl only
+        # delays the other sources in the batch.
+        "RETRY_ENABLED": False,
+        # A deadline for the whole response, so a body that trickles forever times out too.
+        "DOWNLOAD_TIMEOUT": timeout,
+        # Checked against Content-Length, the bytes received, and (since Scrapy 2.11) the
+        # decompressed size, so a gzip bomb stops at the limit too.
+        "DOWNLOAD_MAXSIZE": config.fetch.max_size,
+        "DOWNLOAD_WARNSIZE": 0,
+        "REDIRECT_MAX_TIMES": config.fetch.max_redirects,
+        "CONCURRENT_REQUESTS": 16,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": 2,
+        "DOWNLOAD_DELAY": 0,
+        "DOWNLOADER_MIDDLEWARES": {
+            # Beside DefaultHeadersMiddleware (400): it only adds headers.
+            ConditionalGetMiddleware: 450,
+            # Closest to the download handler: it vets the URL that is really fetched, after
+            # every other middleware had its say, and it sees each response before
+            # RedirectMiddleware (600) acts on its Location.
+            UrlGuardMiddleware: 950,
+        },
+    }
+
+
+class SourceJobMiddleware:
+    """Gives every request of a one-source crawl that source's `FetchJob` (its `allow_private`),
+    when the request has none: requests a spider makes itself, and robots.txt."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SourceJobMiddleware:
+        return cls(crawler)
+
+    def process_request(self, request: scrapy.Request) -> None:
+        job = getattr(self.crawler.spider, "job", None)
+        if job is not None and "dozor_job" not in request.meta:
+            request.meta["dozor_job"] = job
+        return None
 
 
 class FetchSpider(scrapy.Spider):
@@ -147,7 +200,7 @@ class FetchSpider(scrapy.Spider):
 
     def got_failure(self, failure: Failure) -> None:
         job: FetchJob = failure.request.meta["dozor_job"]  # type: ignore[attr-defined]
-        error = _describe(failure, self.settings)
+        error = describe_failure(failure, self.settings)
         self.results[job.key] = FetchResult(key=job.key, url=job.url, error=error)
 
 
@@ -179,8 +232,11 @@ _PLAIN = {
 }
 
 
-def _describe(failure: Failure, settings: BaseSettings) -> str:
+def describe_failure(failure: Failure, settings: BaseSettings) -> str:
+    """A failed request in the words an operator would use (a limit hit, a refused URL …)."""
     value = failure.value
+    if isinstance(value, HttpError):
+        return f"HTTP {value.response.status}"
     limit = _limit_reached(value, failure.request, settings)  # type: ignore[attr-defined]
     if limit:
         return limit

@@ -1,13 +1,35 @@
-"""Logging set-up: one line per event, and the bot token redacted wherever it appears."""
+"""Logging set-up: one line per event, as text or as JSON, and the bot token redacted wherever
+it appears (message, arguments, `extra` fields, traceback).
+
+    setup_logging("INFO", secrets=[token])              2026-11-27 12:00:00,000 INFO monitor.runtime: …
+    setup_logging("INFO", secrets=[token], fmt="json")  {"time": "2026-11-27T12:00:00.000+00:00",
+                                                         "level": "INFO", "logger": "monitor.runtime",
+                                                         "message": "…", "source_id": "vlast"}
+"""
 
 from __future__ import annotations
 
 import logging
 import re
 import sys
+from datetime import datetime, timezone
+from enum import Enum
+from typing import Any
+
+from pythonjsonlogger.core import RESERVED_ATTRS
+from pythonjsonlogger.json import JsonFormatter
 
 # A Telegram token is `<bot id>:<35 url-safe chars>`; it shows up inside Bot API URLs.
 _TOKEN = re.compile(r"\d{5,}:[A-Za-z0-9_-]{20,}")
+# What every LogRecord has; anything else on a record came from `extra=` (Python 3.12 adds taskName).
+_STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "taskName"}
+
+
+class LogFormat(str, Enum):
+    """How log lines are written: `text` for people, `json` for log shippers."""
+
+    TEXT = "text"
+    JSON = "json"
 
 
 class RedactSecrets(logging.Filter):
@@ -29,14 +51,47 @@ class RedactSecrets(logging.Filter):
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
             record.exc_text = self.redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self.redact(record.stack_info)
         if clean != message:
             record.msg, record.args = clean, None
+        for key, value in list(vars(record).items()):  # `extra` fields, which JSON lines show
+            if key not in _STANDARD and isinstance(value, str):
+                setattr(record, key, self.redact(value))
         return True
 
 
-def setup_logging(level: str = "INFO", secrets: list[str] | None = None) -> None:
+class JsonLines(JsonFormatter):
+    """One JSON object per line: time (UTC, ISO 8601), level, logger, message, then any `extra`
+    fields, and `exception` with the traceback when there is one."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "%(levelname)s %(name)s %(message)s",
+            rename_fields={"levelname": "level", "name": "logger", "exc_info": "exception"},
+            reserved_attrs=[*RESERVED_ATTRS, "taskName"],
+            json_ensure_ascii=False,
+        )
+
+    def add_fields(self, log_data: dict[str, Any], record: logging.LogRecord, message_dict: dict[str, Any]) -> None:
+        log_data["time"] = datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds")
+        super().add_fields(log_data, record, message_dict)
+
+    def format(self, record: logging.LogRecord) -> str:
+        if record.exc_info and record.exc_text:
+            # RedactSecrets cleaned exc_text; the base class would format exc_info afresh, token and all.
+            saved, record.exc_info = record.exc_info, None
+            try:
+                return super().format(record)
+            finally:
+                record.exc_info = saved
+        return super().format(record)
+
+
+def setup_logging(level: str = "INFO", secrets: list[str] | None = None, fmt: str = LogFormat.TEXT) -> None:
+    """Log to stderr at `level`, as text or JSON lines (`fmt`), with `secrets` redacted."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(_formatter(LogFormat(fmt)))
     handler.addFilter(RedactSecrets(secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]
@@ -55,3 +110,9 @@ def setup_logging(level: str = "INFO", secrets: list[str] | None = None) -> None
     for chatty in ("trafilatura", "htmldate", "courlan", "justext", "readability"):
         logging.getLogger(chatty).setLevel(max(logging.ERROR, root.level))
     logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))
+
+
+def _formatter(fmt: LogFormat) -> logging.Formatter:
+    if fmt is LogFormat.JSON:
+        return JsonLines()
+    return logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")

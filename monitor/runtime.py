@@ -1,6 +1,6 @@
-"""The running service: one asyncio loop (under Twisted's asyncio reactor) on which APScheduler
-ticks claim due sources, Scrapy fetches them, ingest stores what they hold, and an alert sender
-drains the outbox.
+"""The crawling side of the running service: one asyncio loop (under Twisted's asyncio reactor)
+on which the Poller claims due sources, Scrapy fetches them and ingest stores what they hold.
+monitor/service.py schedules it beside the alert sender.
 
 `run_service` must be the first thing to touch Twisted's reactor: it installs the asyncio reactor
 and then actually runs it (`react`). Driving the loop with `asyncio.run` instead stalls crawls.
@@ -18,21 +18,24 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime, timezone
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from scrapy.crawler import AsyncCrawlerRunner
 from scrapy.utils.defer import deferred_f_from_coro_f
 from scrapy.utils.reactor import install_reactor
 from sqlalchemy.orm import Session
 
 from monitor.config import Config
-from monitor.fetch import STOPPED, FetchJob, FetchResult, fetch_all, scrapy_settings
+from monitor.crawl import crawl_source, record_crawl
+from monitor.fetch import STOPPED, FetchJob, FetchResult, crawl_settings, fetch_all, scrapy_settings
 from monitor.extract import extract_article
 from monitor.ingest import FeedRead, PollReport, read_feed, record_feed
 from monitor.match import Matcher
 from monitor.parse import ParsedFeed, parse_feed
-from monitor.store.db import Store
+from monitor.spiders.base import CrawlReport
+from monitor.metrics import Metrics
+from monitor.store.articles import unseen_urls
+from monitor.store.db import Store, is_unrecoverable
 from monitor.store.sources import SourceClaim, claim_all, claim_due, release
 
 log = logging.getLogger(__name__)
@@ -42,18 +45,10 @@ REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 SOURCE_TICK_SECONDS = 1.0
 # A first poll of a big feed with fetch_article must not turn into hundreds of page requests.
 MAX_PAGES_PER_SOURCE = 30
-DELIVERY_TICK_SECONDS = 1.0
+# Crawled sources crawled at once (each its own Crawler; they are polite per site anyway).
+MAX_CRAWLS = 4
 # Database threads on PostgreSQL, where writers do not queue for one lock as on SQLite.
 DB_THREADS = 4
-STOP_GRACE_SECONDS = 8.0
-
-
-class AlertSender(Protocol):
-    """Where alerts go: the Telegram bot (bot/) or the console."""
-
-    async def start(self) -> None: ...
-    async def deliver_pending(self) -> int: ...
-    async def stop(self) -> None: ...
 
 
 def utcnow() -> datetime:
@@ -130,7 +125,8 @@ def _cores() -> int:
 
 class Poller:
     """Claims due sources, fetches them in one crawl, reads the feeds, fetches the new items'
-    pages for `fetch_article` sources in a second crawl, then records each source.
+    pages for `fetch_article` sources in a second crawl, then records each source. Crawled
+    sources (listing, sitemap, spider) get a crawl each, beside the feeds (monitor/crawl.py).
 
     Feeds are parsed in worker processes (`ParsePool`); database steps run on their own thread,
     one at a time on SQLite, which has a single writer anyway (threads queued for its lock
@@ -138,19 +134,33 @@ class Poller:
     """
 
     def __init__(
-        self, config: Config, store: Store, on_report: Callable[[PollReport], None] | None = None
+        self, config: Config, store: Store, on_report: Callable[[PollReport], None] | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.config = config
         self.store = store
+        self.metrics = metrics or Metrics()
         self.matcher = Matcher(config.topics)
         self.runner = AsyncCrawlerRunner(scrapy_settings(config))
         # Article pages are crawled, not published to be polled: robots.txt applies to them.
         page_settings = scrapy_settings(config)
         page_settings.set("ROBOTSTXT_OBEY", True)
         self.page_runner = AsyncCrawlerRunner(page_settings)
+        # Sites without feeds: robots.txt, AutoThrottle, one or two requests at a time per site.
+        self.crawl_runner = AsyncCrawlerRunner(crawl_settings(config))
+        self._crawl_slots = asyncio.Semaphore(MAX_CRAWLS)
         self.on_report = on_report
         self.parsers = ParsePool(_cores())
         self._db = ThreadPoolExecutor(1 if store.is_sqlite else DB_THREADS, thread_name_prefix="dozor-db")
+
+    def use_config(self, config: Config) -> None:
+        """Take a reloaded config: its topics apply to articles found from now on, its sources
+        (scheduled by `sync_sources`) from their next check. Fetch settings (user agent, limits)
+        are the crawlers' and apply after a restart."""
+        matcher = Matcher(config.topics)  # built before the swap: a bad moment never has none
+        if config.fetch != self.config.fetch:
+            log.warning("fetch settings changed in the config; they apply after a restart")
+        self.config, self.matcher = config, matcher
 
     async def poll_due(self) -> list[PollReport]:
         return await self._poll(await self._in_db(self._claim, claim_due))
@@ -163,6 +173,70 @@ class Poller:
             return claim(session, utcnow())
 
     async def _poll(self, claims: list[SourceClaim]) -> list[PollReport]:
+        """Feeds in one crawl, each crawled source (listing, sitemap, spider) in a crawl of its own."""
+        if not claims:
+            return []
+        started = time.monotonic()
+        feeds = [claim for claim in claims if not self._crawled(claim.source_id)]
+        crawled = [claim for claim in claims if self._crawled(claim.source_id)]
+        from_feeds, from_crawls = await asyncio.gather(self._poll_feeds(feeds), self._crawl_all(crawled))
+        order = {claim.source_id: n for n, claim in enumerate(claims)}
+        done = sorted([*from_feeds, *from_crawls], key=lambda report: order[report.source_id])
+        self._count(done, time.monotonic() - started)
+        if self.on_report:
+            for report in done:
+                self.on_report(report)
+        return done
+
+    def _count(self, reports: list[PollReport], seconds: float) -> None:
+        metrics = self.metrics
+        metrics.crawl_seconds.observe(seconds)
+        for report in reports:
+            outcome = "error" if report.error else "not_modified" if report.not_modified else "ok"
+            metrics.fetches.labels(outcome).inc()
+            metrics.items_parsed.inc(report.items)
+            for hit in report.hits:
+                metrics.hits.labels(hit.topic_id).inc()
+
+    def _crawled(self, source_id: str) -> bool:
+        source = self.config.source(source_id)
+        return bool(source and source.crawled)
+
+    async def _crawl_all(self, claims: list[SourceClaim]) -> list[PollReport]:
+        reports = await asyncio.gather(*(self._crawl(claim) for claim in claims))
+        return [report for report in reports if report is not None]
+
+    async def _crawl(self, claim: SourceClaim) -> PollReport | None:
+        """Crawl one source, fetching only the article pages not stored yet, and record it."""
+        source = self.config.source(claim.source_id)
+        if source is None:  # gone from the config since it was claimed
+            await self._in_db(self._release, [claim.source_id])
+            return None
+        async with self._crawl_slots:
+            try:
+                report = await crawl_source(self.crawl_runner, source, self._new_links)
+            except asyncio.CancelledError:
+                await self._in_db(self._release, [claim.source_id])
+                raise
+            except Exception:  # a hand-written spider's bug fails its source only
+                log.exception("source=%s crawl failed", claim.source_id)
+                report = CrawlReport(claim.source_id, index_errors=["the spider failed (see the log)"],
+                                     finish_reason="finished")
+        if report.stopped:
+            await self._in_db(self._release, [claim.source_id])
+            return None
+        return await self._guarded(source.id, source.url, record_crawl, self.store, self.config,
+                                   self.matcher, report, utcnow())
+
+    async def _new_links(self, urls: list[str]) -> list[str]:
+        fresh = await self._in_db(self._unseen, urls)
+        return [url for url in urls if url in fresh]
+
+    def _unseen(self, urls: list[str]) -> set[str]:
+        with self.store.session() as session:
+            return unseen_urls(session, [(url, None) for url in urls])
+
+    async def _poll_feeds(self, claims: list[SourceClaim]) -> list[PollReport]:
         if not claims:
             return []
         started = time.monotonic()
@@ -182,13 +256,7 @@ class Poller:
             asyncio.gather(*(self._read_and_record(r) for r in live if not self._fetches_pages(r.key))),
             self._read_all_and_record([r for r in live if self._fetches_pages(r.key)]),
         )
-        order = {result.key: n for n, result in enumerate(live)}
-        done = sorted((report for report in [*alone, *with_pages] if report is not None),
-                      key=lambda report: order[report.source_id])
-        if self.on_report:
-            for report in done:
-                self.on_report(report)
-        return done
+        return [report for report in [*alone, *with_pages] if report is not None]
 
     async def _read_and_record(self, result: FetchResult) -> PollReport | None:
         read = await self._read(result)
@@ -251,10 +319,13 @@ class Poller:
         return extracted.text
 
     async def _guarded(self, source_id: str, url: str, step: Callable[..., T], *args: object) -> T | None:
-        """Run a blocking database step; our own bug in it fails that source only."""
+        """Run a blocking database step; our own bug in it fails that source only. A database
+        that cannot be written (read-only, disk full) fails them all: that goes up, to stop."""
         try:
             return await self._in_db(step, *args)
-        except Exception:
+        except Exception as exc:
+            if is_unrecoverable(exc):
+                raise
             log.exception("source=%s url=%s ingest failed", source_id, url)
             return None
 
@@ -274,59 +345,6 @@ class Poller:
     async def stop(self) -> None:
         await self.runner.stop()
         await self.page_runner.stop()
+        await self.crawl_runner.stop()
         self.parsers.close()
         self._db.shutdown(wait=False)
-
-
-async def serve_forever(poller: Poller, sender: AlertSender) -> int:
-    """Tick until SIGINT/SIGTERM, then stop everything within the grace period."""
-    stopping = asyncio.Event()
-    install_stop_signals(stopping)
-    await sender.start()
-    scheduler = AsyncIOScheduler(timezone=timezone.utc)
-    scheduler.add_job(poller.poll_due, "interval", seconds=SOURCE_TICK_SECONDS,
-                      max_instances=1, coalesce=True, next_run_time=utcnow(), id="poll")
-    scheduler.add_job(sender.deliver_pending, "interval", seconds=DELIVERY_TICK_SECONDS,
-                      max_instances=1, coalesce=True, next_run_time=utcnow(), id="deliver")
-    scheduler.start()
-    log.info("running; press Ctrl-C to stop")
-    await stopping.wait()
-    scheduler.shutdown(wait=False)
-    await _bounded("stopping crawls", poller.stop())
-    await _bounded("stopping the bot", sender.stop())
-    log.info("stopped")
-    return 0
-
-
-async def serve_once(poller: Poller, sender: AlertSender) -> int:
-    """Poll every source once, deliver what is pending, return."""
-    await sender.start()
-    try:
-        reports = await poller.poll_all()
-        sent = await sender.deliver_pending()
-    finally:
-        await sender.stop()
-    failed = sum(1 for r in reports if r.error)
-    log.info("polled %d sources (%d failed), delivered %d alerts", len(reports), failed, sent)
-    return 0
-
-
-async def _bounded(what: str, step: Awaitable[object]) -> None:
-    try:
-        await asyncio.wait_for(step, STOP_GRACE_SECONDS / 2)
-    except TimeoutError:
-        log.warning("%s took too long; going on with shutdown", what)
-    except Exception:
-        log.exception("%s failed; going on with shutdown", what)
-
-
-def install_stop_signals(stopping: asyncio.Event) -> None:
-    """SIGINT/SIGTERM set `stopping`. These replace Twisted's handlers, which would stop the
-    reactor under our feet and skip the clean shutdown."""
-    loop = asyncio.get_running_loop()
-
-    def handler(signum: int, _frame: object) -> None:
-        loop.call_soon_threadsafe(stopping.set)
-
-    signal.signal(signal.SIGINT, handler)
-    signal.signal(signal.SIGTERM, handler)

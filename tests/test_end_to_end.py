@@ -101,9 +101,9 @@ def test_a_subscriber_gets_one_alert_for_a_matching_item_even_across_restarts(tm
     try:
         api.wait_for(lambda: any(m == "getUpdates" for m, _ in api.calls), timeout=30)
         api.send_command(CHAT, "/start")
-        api.wait_for(lambda: any("Privacy" in m["text"] for m in api.messages_to(CHAT)))
+        api.wait_for(lambda: any("stores only this chat" in m["text"] for m in api.messages_to(CHAT)))
         api.send_command(CHAT, "/subscribe strikes")
-        api.wait_for(lambda: any("Subscribed to" in m["text"] for m in api.messages_to(CHAT)))
+        api.wait_for(lambda: any("Following" in m["text"] for m in api.messages_to(CHAT)))
 
         item = feed.add_item("Oil workers strike in Aktau", description="<p>Walkout at the field</p>")
         api.wait_for(lambda: alerts(api))

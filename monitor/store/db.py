@@ -15,6 +15,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -24,6 +25,31 @@ class StoreError(RuntimeError):
     """The database cannot be opened or written; the message says which and what to do."""
 
 
+# What the database says when retrying cannot help: the file or disk is read-only or full, or
+# the file is gone. (SQLite's messages, then PostgreSQL's.) Anything else — locked, a dropped
+# connection, a server restarting — is worth the next tick.
+_UNRECOVERABLE = (
+    "readonly database", "read-only file system", "disk is full", "disk i/o error",
+    "unable to open database file", "no space left on device", "could not extend file",
+    "read-only transaction", "database disk image is malformed",
+)
+
+
+def is_unrecoverable(exc: BaseException) -> bool:
+    """True when the database cannot take writes and waiting will not change that."""
+    text = str(getattr(exc, "orig", None) or exc).lower()
+    return isinstance(exc, (OperationalError, StoreError, DatabaseError)) and any(
+        phrase in text for phrase in _UNRECOVERABLE)
+
+
+def unrecoverable_message(url: str, exc: BaseException) -> str:
+    """One line an operator can act on."""
+    reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+    return (f"the database {url} cannot be written ({reason}); free disk space or fix the "
+            "file's permissions (the folder too: SQLite writes -wal and -shm files beside it), "
+            "then start again")
+
+
 class Store:
     """The engine plus a session factory; `with store.session() as s:` commits or rolls back."""
 
@@ -31,6 +57,11 @@ class Store:
         self.url = url
         self.engine = open_engine(url, echo=echo)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def safe_url(self) -> str:
+        """The URL without its password, for logs and errors."""
+        return make_url(self.url).render_as_string(hide_password=True)
 
     @property
     def is_sqlite(self) -> bool:

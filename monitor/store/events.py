@@ -30,6 +30,19 @@ def record_event(session: Session, kind: str, message: str, now: datetime, sourc
                               attempts=0, next_attempt_at=now, created_at=now))
 
 
+def record_event_once(session: Session, kind: str, message: str, now: datetime, within: timedelta,
+                      source_id: str | None = None) -> bool:
+    """Record the event unless the same one was recorded in the last `within` (several
+    processes, or one process retrying, see the same problem); True when recorded."""
+    query = select(OperatorEvent.id).where(
+        OperatorEvent.kind == kind, OperatorEvent.message == message, OperatorEvent.created_at > now - within
+    ).limit(1)
+    if session.scalar(query) is not None:
+        return False
+    record_event(session, kind, message, now, source_id)
+    return True
+
+
 def due_events(session: Session, now: datetime, limit: int = 20) -> list[PendingEvent]:
     query = (
         select(OperatorEvent)

@@ -82,6 +82,13 @@ class Source(Base):
     paused_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     # Set when the source went quiet for 3x its usual gap (and admins were told); cleared on news.
     silent_since: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # Crawled sources (listing, sitemap, spider): selector rot. `empty_polls` counts polls in a
+    # row that read the site but found no links (or only pages with no text); after
+    # fetch.broken_after of them the source is BROKEN (and admins told once) until it yields again.
+    last_yield_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    empty_polls: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    broken_since: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    broken_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class Article(Base):

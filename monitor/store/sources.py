@@ -17,6 +17,8 @@ from monitor.health import HISTORY, silent_for
 from monitor.store.events import SOURCE_BACK, SOURCE_PAUSED, SOURCE_SILENT, record_event
 from monitor.store.models import Article, Source
 
+SOURCE_BROKEN = "source_broken"  # an operator event kind, beside those in store/events.py
+
 CLAIM_LEASE = timedelta(minutes=5)
 MAX_BACKOFF = timedelta(hours=24)
 # Failures before exponential back-off starts: one blip should not slow a source down.
@@ -52,12 +54,13 @@ def sync_sources(session: Session, sources: list[SourceConfig], now: datetime) -
     for source in sources:
         row = rows.get(source.id)
         if row is None:
-            row = Source(id=source.id, kind="feed", url=source.feed, next_check_at=now)
-            row.consecutive_failures = 0
+            row = Source(id=source.id, kind=source.kind, url=source.url, next_check_at=now)
+            row.consecutive_failures = row.empty_polls = 0
             session.add(row)
-        elif row.url != source.feed:
+        elif row.url != source.url or row.kind != source.kind:
             # A new URL has its own validators; the old ETag would wrongly answer 304.
-            row.url, row.etag, row.last_modified, row.next_check_at = source.feed, None, None, now
+            row.url, row.etag, row.last_modified, row.next_check_at = source.url, None, None, now
+            row.kind = source.kind
         row.name = source.label
         row.active = source.id in wanted
     for row_id, row in rows.items():
@@ -160,6 +163,34 @@ def check_silence(session: Session, source_id: str, now: datetime) -> None:
         row.silent_since = None
         record_event(session, SOURCE_BACK, source_id=row.id, now=now,
                      message=f"Source {row.id} ({row.name}) is publishing again.")
+
+
+def record_yield(
+    session: Session, source_id: str, empty: str | None, now: datetime, broken_after: int
+) -> Source:
+    """After a crawl that read its site: `empty` says why it found nothing (None: it found links
+    and text). Marks the source BROKEN after `broken_after` empty polls in a row, telling the
+    admins once, and clears that when it yields again."""
+    row = session.get_one(Source, source_id)
+    if empty is None:
+        row.last_yield_at, row.empty_polls = now, 0
+        if row.broken_since is not None:
+            row.broken_since = row.broken_reason = None
+            record_event(session, SOURCE_BACK, source_id=row.id, now=now,
+                         message=f"Source {row.id} ({row.name}) finds articles again.")
+        return row
+    row.empty_polls += 1
+    if row.empty_polls >= broken_after and row.broken_since is None:
+        row.broken_since, row.broken_reason = now, empty
+        since = (f"it last found articles {row.last_yield_at:%Y-%m-%d %H:%M} UTC"
+                 if row.last_yield_at else "it has not found any yet")
+        record_event(
+            session, SOURCE_BROKEN, source_id=row.id, now=now,
+            message=(f"Source {row.id} ({row.name}) looks broken: {empty} ({row.empty_polls} "
+                     f"checks in a row; {since}). The site's markup has probably changed: fix "
+                     f"the selectors in config.yaml (try them with: dozor crawl {row.id} --dry-run)."),
+        )
+    return row
 
 
 def items_since(session: Session, since: datetime) -> dict[str, int]:

@@ -76,7 +76,35 @@ def test_the_shipped_config_is_valid():
         ("sources:\n  - id: a\n    feed: ftp://x.org/f\n",
          "config.yaml:3 sources[0].feed: expected an http(s) feed URL"),
         ("sources:\n  - id: a\n",
-         "config.yaml:2 sources[0].feed: required key is missing"),
+         "config.yaml:2 sources[0]: give exactly one of feed, listing, sitemap or spider"),
+        ("sources:\n  - id: a\n    feed: https://x.org/f\n    sitemap: https://x.org/s.xml\n",
+         "config.yaml:2 sources[0]: give exactly one of feed, listing, sitemap or spider "
+         "(found feed and sitemap)"),
+        ("sources:\n  - id: a\n    sitemap: x.org/s.xml\n",
+         "config.yaml:3 sources[0].sitemap: expected an http(s) sitemap URL"),
+        ("sources:\n  - id: a\n    spider: example_outlett\n",
+         "config.yaml:3 sources[0].spider: no spider named 'example_outlett' in monitor/spiders/ "
+         "(did you mean 'example_outlet'?); known: example_outlet"),
+        ("sources:\n  - id: a\n    sitemap: https://x.org/s.xml\n    fetch_article: true\n",
+         "config.yaml:2 sources[0]: fetch_article is for feeds; crawled sources always fetch their articles"),
+        ("sources:\n  - id: a\n    feed: https://x.org/f\n    article:\n      title: h1\n",
+         "config.yaml:2 sources[0]: article selectors are for listing, sitemap and spider sources; "
+         "a feed uses fetch_article"),
+        ("sources:\n  - id: a\n    listing:\n      start_urls: [https://x.org/]\n"
+         "      links: a..b\n",
+         "config.yaml:5 sources[0].listing.links: invalid CSS selector 'a..b': Expected ident, "
+         "got <DELIM '.' at 2>"),
+        ("sources:\n  - id: a\n    listing:\n      start_urls: [https://x.org/]\n      links: a\n"
+         "    article:\n      text: //div[\n",
+         "config.yaml:7 sources[0].article.text: invalid XPath '//div[': Invalid expression"),
+        ("sources:\n  - id: a\n    listing:\n      start_urls: [https://x.org/]\n      links: a\n"
+         "      next_page: {xpath: '//a[@rel=next'}\n",
+         "config.yaml:6 sources[0].listing.next_page: invalid XPath '//a[@rel=next': Invalid predicate"),
+        ("sources:\n  - id: a\n    listing:\n      links: a\n",
+         "config.yaml:3 sources[0].listing.start_urls: required key is missing"),
+        ("fetch:\n  user_agent: Dozor\n",
+         "config.yaml:2 fetch.user_agent: expected a User-Agent with a contact URL or e-mail "
+         "address, e.g. \"Dozor/0.1 (+https://example.org/contact)\""),
         ("sources:\n  - id: Bad Id\n    feed: https://x.org/f\n",
          "config.yaml:2 sources[0].id: expected an id of lowercase letters, digits, '-' and '_'"),
         ("telegram:\n  admins: [me]\n",
@@ -87,6 +115,30 @@ def test_the_shipped_config_is_valid():
 )
 def test_errors_name_line_key_and_expectation(tmp_path, snippet, expected):
     assert errors_of(tmp_path, snippet) == [expected]
+
+
+def test_each_source_kind_loads_with_its_url_and_selectors(tmp_path):
+    config = load_config(write(tmp_path, """\
+        sources:
+          - id: news
+            listing:
+              start_urls: [https://example.kz/news]
+              links: "a.news-item__title::attr(href)"
+              next_page: {xpath: "//a[@rel='next']/@href"}
+            article:
+              text: div.article-body
+          - id: map
+            sitemap: https://example.kz/sitemap-news.xml
+          - id: court
+            spider: example_outlet
+        """))
+    news, sitemap, court = config.sources
+    assert [s.kind for s in config.sources] == ["listing", "sitemap", "spider"]
+    assert [s.url for s in config.sources] == [
+        "https://example.kz/news", "https://example.kz/sitemap-news.xml", "spider:example_outlet"]
+    assert news.listing.max_pages == 1 and str(news.listing.links) == "a.news-item__title::attr(href)"
+    assert news.listing.next_page.kind == "xpath" and news.article.text.kind == "css"
+    assert all(s.crawled for s in config.sources)
 
 
 def test_an_unknown_key_suggests_the_closest_one(tmp_path):

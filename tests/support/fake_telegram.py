@@ -157,6 +157,8 @@ class FakeBotApi(LoopbackServer):
         self._allowed_updates: list[str] | None = None
         self._commands: dict[tuple[str, str], list[Any]] = {}
         self._polling = 0
+        self._answers: list[dict[str, Any]] = []
+        self._open_queries: set[str] = set()  # callback queries sent to the bot, not answered yet
         handlers: dict[str, Callable[[Params], Awaitable[Any]]] = {
             "getMe": self._get_me,
             "deleteWebhook": self._delete_webhook,
@@ -169,7 +171,7 @@ class FakeBotApi(LoopbackServer):
             "sendMessage": self._send_message,
             "editMessageText": self._edit_message_text,
             "editMessageReplyMarkup": self._edit_message_reply_markup,
-            "answerCallbackQuery": self._just_true,
+            "answerCallbackQuery": self._answer_callback_query,
             "sendChatAction": self._send_chat_action,
         }
         # Telegram method names are case-insensitive; calls are recorded in documented case.
@@ -204,7 +206,10 @@ class FakeBotApi(LoopbackServer):
     def press_button(
         self, chat_id: int, data: str, message_id: int, language_code: str = "en"
     ) -> dict[str, Any]:
-        """Queue a callback_query for an inline button under the bot's message `message_id`."""
+        """Queue a callback_query for an inline button under the bot's message `message_id`.
+
+        The bot's answerCallbackQuery is recorded (`callback_answer(update)`); a second answer to
+        the same query fails with 400, as in the real API."""
         with self._cond:
             message = self._messages.get((chat_id, message_id)) or {
                 "message_id": message_id,
@@ -213,8 +218,10 @@ class FakeBotApi(LoopbackServer):
                 "from": BOT_USER,
                 "text": "",
             }
+            query_id = str(next(self._callback_ids))
+            self._open_queries.add(query_id)
             query = {
-                "id": str(next(self._callback_ids)),
+                "id": query_id,
                 "from": self._user(chat_id, language_code),
                 "chat_instance": str(chat_id),
                 "message": dict(message),
@@ -255,6 +262,17 @@ class FakeBotApi(LoopbackServer):
 
     def messages_to(self, chat_id: int) -> list[dict[str, Any]]:
         return [record for record in self.sent if record["chat_id"] == chat_id]
+
+    @property
+    def callback_answers(self) -> list[dict[str, Any]]:
+        """answerCallbackQuery calls, oldest first: {callback_query_id, text, show_alert}."""
+        with self._cond:
+            return [dict(answer) for answer in self._answers]
+
+    def callback_answer(self, update: dict[str, Any]) -> dict[str, Any] | None:
+        """The bot's answer to a button press queued by `press_button` (its update), or None yet."""
+        query_id = update["callback_query"]["id"]
+        return next((a for a in self.callback_answers if a["callback_query_id"] == query_id), None)
 
     @property
     def calls(self) -> list[tuple[str, Params]]:
@@ -452,6 +470,22 @@ class FakeBotApi(LoopbackServer):
     # ------------------------------------------------------------ Bot API methods
 
     async def _just_true(self, params: Params) -> bool:
+        return True
+
+    async def _answer_callback_query(self, params: Params) -> bool:
+        query_id = params.get("callback_query_id")
+        with self._cond:
+            # Like Telegram: each query is answered once; an unknown or answered one is a 400.
+            if query_id not in self._open_queries:
+                raise _ApiError(400, "Bad Request: query is too old and response timeout expired or "
+                                     "query ID is invalid")
+            self._open_queries.discard(query_id)
+            self._answers.append({
+                "callback_query_id": query_id,
+                "text": params.get("text"),
+                "show_alert": bool(params.get("show_alert")),
+            })
+            self._cond.notify_all()
         return True
 
     async def _get_me(self, params: Params) -> dict[str, Any]:

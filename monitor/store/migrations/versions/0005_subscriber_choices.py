@@ -24,6 +24,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("subscribers", schema=None) as batch_op:
-        for column in ("last_digest_at", "muted_until", "quiet_until", "quiet_from", "digest_at", "digest"):
-            batch_op.drop_column(column)
+    # Not batch mode: rebuilding `subscribers` would fail on the tables that reference it.
+    for column in ("last_digest_at", "muted_until", "quiet_until", "quiet_from", "digest_at", "digest"):
+        if op.get_bind().dialect.name == "sqlite":
+            op.execute(f"ALTER TABLE subscribers DROP COLUMN {column}")
+        else:
+            op.drop_column("subscribers", column)
