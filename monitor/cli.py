@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -20,7 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from monitor.config import Config, ConfigError, Environment, database_url, load_config, resolve_config_path
 from monitor.logs import LogFormat, setup_logging
 from monitor.roles import Role
-from monitor.store.db import Store, StoreError
+from monitor.store.db import Store, StoreError, is_unrecoverable, unrecoverable_message
 
 app = typer.Typer(help="Dozor: news monitoring and Telegram alerts.", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)
@@ -67,6 +68,8 @@ def _open_store(config: Config, path: Path, env: Environment) -> Store:
         store = Store(url)
         store.upgrade()
     except (SQLAlchemyError, StoreError, OSError) as exc:
+        if is_unrecoverable(exc):
+            _fail(EXIT_STORE, [unrecoverable_message(_safe_url(url), exc)])
         _fail(EXIT_STORE, [f"cannot open the database {_safe_url(url)}: {_first_line(exc)}",
                            "check storage.url in the config (or $DOZOR_DATABASE_URL) and that "
                            "the folder is writable / the server is up"])
@@ -116,13 +119,16 @@ def _serve(config: Config, path: Path, store: Store, token: str | None, once: bo
     from monitor.console import ConsoleAlerts
     from monitor.live_config import LiveConfig
     from monitor.metrics import Metrics
-    from monitor.store.db import is_unrecoverable, unrecoverable_message
     from monitor.store.outbox import counts
-    from monitor.store.sources import sync_sources
+    from monitor.store.sources import release_orphaned, sync_sources
 
     try:
         with store.session() as session:
             sync_sources(session, config.sources, runtime.utcnow())
+            if role.crawls:
+                taken_back = release_orphaned(session, runtime.utcnow(), socket.gethostname(), runtime.pid_alive)
+                if taken_back:
+                    log.info("%d sources claimed by a process that is gone are due again", len(taken_back))
     except SQLAlchemyError as exc:
         if not is_unrecoverable(exc):
             raise

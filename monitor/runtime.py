@@ -13,6 +13,7 @@ import logging
 import multiprocessing
 import os
 import signal
+import socket
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
@@ -23,7 +24,6 @@ from typing import TypeVar
 from scrapy.crawler import AsyncCrawlerRunner
 from scrapy.utils.defer import deferred_f_from_coro_f
 from scrapy.utils.reactor import install_reactor
-from sqlalchemy.orm import Session
 
 from monitor.config import Config
 from monitor.crawl import crawl_source, record_crawl
@@ -56,20 +56,44 @@ def utcnow() -> datetime:
 
 
 def run_service(serve: Callable[[], Awaitable[int]]) -> int:
-    """Install and run the asyncio reactor around `serve`; returns its exit code."""
+    """Install and run the asyncio reactor around `serve`; returns its exit code.
+
+    `serve` returns normally whatever its code: raising SystemExit inside the reactor skips its
+    shutdown triggers, leaving Twisted's (non-daemon) thread pool up and the process hung."""
     install_reactor(REACTOR)
     from twisted.internet.task import react  # after install_reactor, or the default reactor wins
 
+    code = 0
+
     async def main(_reactor: object) -> None:
+        nonlocal code
         code = await serve()
-        if code:
-            raise SystemExit(code)
 
     try:
         react(deferred_f_from_coro_f(main))
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
+    except SystemExit as exc:  # react's own exit, after a clean reactor shutdown
+        if not code and exc.code:
+            return int(exc.code)  # serve raised: react logged it and exits 1
+    return code
+
+
+def claim_holder() -> str:
+    """How this process signs its claims on sources: "host/pid"."""
+    return f"{socket.gethostname()}/{os.getpid()}"
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process of this machine still runs. Our own pid counts as gone: a claim signed
+    with it is from an earlier process that had it (in a container the service is always pid 1)."""
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: alive
+    return True
 
 
 class ParsePool:
@@ -140,6 +164,7 @@ class Poller:
         self.config = config
         self.store = store
         self.metrics = metrics or Metrics()
+        self.holder = claim_holder()
         self.matcher = Matcher(config.topics)
         self.runner = AsyncCrawlerRunner(scrapy_settings(config))
         # Article pages are crawled, not published to be polled: robots.txt applies to them.
@@ -168,9 +193,9 @@ class Poller:
     async def poll_all(self) -> list[PollReport]:
         return await self._poll(await self._in_db(self._claim, claim_all))
 
-    def _claim(self, claim: Callable[[Session, datetime], list[SourceClaim]]) -> list[SourceClaim]:
+    def _claim(self, claim: Callable[..., list[SourceClaim]]) -> list[SourceClaim]:
         with self.store.session() as session:
-            return claim(session, utcnow())
+            return claim(session, utcnow(), holder=self.holder)
 
     async def _poll(self, claims: list[SourceClaim]) -> list[PollReport]:
         """Feeds in one crawl, each crawled source (listing, sitemap, spider) in a crawl of its own."""

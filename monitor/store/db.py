@@ -15,7 +15,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DatabaseError, OperationalError
+from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -38,7 +38,7 @@ _UNRECOVERABLE = (
 def is_unrecoverable(exc: BaseException) -> bool:
     """True when the database cannot take writes and waiting will not change that."""
     text = str(getattr(exc, "orig", None) or exc).lower()
-    return isinstance(exc, (OperationalError, StoreError, DatabaseError)) and any(
+    return isinstance(exc, (DatabaseError, StoreError, OSError)) and any(
         phrase in text for phrase in _UNRECOVERABLE)
 
 

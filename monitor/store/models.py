@@ -80,6 +80,9 @@ class Source(Base):
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     # Set after fetch.pause_after failures in a row; a paused source is not polled until resumed.
     paused_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # Who is checking it now ("host/pid"), so a restart can take back what a killed process held
+    # instead of waiting out the lease; cleared when the check is recorded.
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
     # Set when the source went quiet for 3x its usual gap (and admins were told); cleared on news.
     silent_since: Mapped[datetime | None] = mapped_column(UtcDateTime())
     # Crawled sources (listing, sitemap, spider): selector rot. `empty_polls` counts polls in a

@@ -1,11 +1,13 @@
 """Source rows: keep them in step with config, claim the due ones, record each outcome.
 
-Scheduling lives here, in the store, so any number of workers can share it later: a claim moves
-`next_check_at` forward by a lease, so a crashed crawl is retried after the lease, not lost.
+Scheduling lives here, in the store, so any number of workers can share it: a claim moves
+`next_check_at` forward by a lease and names its holder, so a crashed crawl is retried, not lost:
+at once when its machine's next `dozor run` starts (`release_orphaned`), else after the lease.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -68,8 +70,9 @@ def sync_sources(session: Session, sources: list[SourceConfig], now: datetime) -
             row.active = False
 
 
-def claim_due(session: Session, now: datetime, limit: int = 100) -> list[SourceClaim]:
-    """Claim active sources whose check is due, oldest first, leasing them for CLAIM_LEASE."""
+def claim_due(session: Session, now: datetime, limit: int = 100, holder: str | None = None) -> list[SourceClaim]:
+    """Claim active sources whose check is due, oldest first, leasing them for CLAIM_LEASE to
+    `holder` ("host/pid", see `release_orphaned`)."""
     query = (
         select(Source)
         .where(Source.active.is_(True), Source.paused_at.is_(None), Source.next_check_at <= now)
@@ -77,18 +80,19 @@ def claim_due(session: Session, now: datetime, limit: int = 100) -> list[SourceC
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    return _lease(session, list(session.scalars(query)), now)
+    return _lease(session, list(session.scalars(query)), now, holder)
 
 
-def claim_all(session: Session, now: datetime) -> list[SourceClaim]:
+def claim_all(session: Session, now: datetime, holder: str | None = None) -> list[SourceClaim]:
     """Claim every active source, due or not (`dozor run --once`)."""
     query = select(Source).where(Source.active.is_(True), Source.paused_at.is_(None)).order_by(Source.id)
-    return _lease(session, list(session.scalars(query.with_for_update(skip_locked=True))), now)
+    return _lease(session, list(session.scalars(query.with_for_update(skip_locked=True))), now, holder)
 
 
-def _lease(session: Session, rows: list[Source], now: datetime) -> list[SourceClaim]:
+def _lease(session: Session, rows: list[Source], now: datetime, holder: str | None) -> list[SourceClaim]:
     for row in rows:
         row.next_check_at = now + CLAIM_LEASE
+        row.claimed_by = holder
     session.flush()
     return [SourceClaim(row.id, row.url, row.etag, row.last_modified) for row in rows]
 
@@ -104,6 +108,7 @@ def record_outcome(
     """Update health and pick the next check time; pause after `pause_after` failures in a row."""
     row = session.get_one(Source, source_id)
     row.last_checked_at = now
+    row.claimed_by = None
     if outcome.error:
         row.consecutive_failures += 1
         row.last_error, row.last_error_at = outcome.error, now
@@ -213,7 +218,24 @@ def backoff(interval: timedelta, failures: int) -> timedelta:
 def release(session: Session, source_ids: list[str], now: datetime) -> None:
     """Make claimed sources due again (a crawl interrupted by shutdown)."""
     if source_ids:
-        session.execute(update(Source).where(Source.id.in_(source_ids)).values(next_check_at=now))
+        session.execute(update(Source).where(Source.id.in_(source_ids)).values(next_check_at=now, claimed_by=None))
+
+
+def release_orphaned(session: Session, now: datetime, host: str, is_alive: Callable[[int], bool]) -> list[str]:
+    """Make due now the sources claimed by processes on `host` that are gone (killed mid-crawl),
+    rather than leave them unchecked until the lease runs out; the ids released.
+
+    Claims from other machines are left to their lease: whether their process lives cannot be
+    told from here."""
+    rows = session.scalars(select(Source).where(Source.claimed_by.like(f"{host}/%"))).all()
+    released = []
+    for row in rows:
+        pid = row.claimed_by.rpartition("/")[2] if row.claimed_by else ""
+        if pid.isdigit() and is_alive(int(pid)):
+            continue
+        row.next_check_at, row.claimed_by = now, None
+        released.append(row.id)
+    return released
 
 
 def all_sources(session: Session) -> list[Source]:

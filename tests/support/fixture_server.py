@@ -29,6 +29,7 @@ import asyncio
 import hashlib
 import mimetypes
 import threading
+import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -48,6 +49,7 @@ class RecordedRequest(NamedTuple):
     method: str
     path: str  # path with query string, as requested
     headers: dict[str, str]  # keys lower-cased, so lookups do not depend on client casing
+    time: float = 0.0  # time.monotonic() when it arrived
 
 
 @dataclass(frozen=True)
@@ -159,6 +161,7 @@ class FixtureServer(LoopbackServer):
                 request.method,
                 request.path_qs,
                 {name.lower(): value for name, value in request.headers.items()},
+                time.monotonic(),
             ))
             self._cond.notify_all()
             served = self._bodies.get(request.path)

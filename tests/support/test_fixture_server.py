@@ -149,8 +149,9 @@ def test_requests_are_recorded_with_lowercase_headers(
     client.get(server.url("/status/204?x=1"), headers={"X-Probe": "yes"})
     client.get(server.url("/status/204?x=2"))
 
-    method, path, headers = server.requests[0]
-    assert (method, path, headers["x-probe"]) == ("GET", "/status/204?x=1", "yes")
+    first, second = server.requests
+    assert (first.method, first.path, first.headers["x-probe"]) == ("GET", "/status/204?x=1", "yes")
+    assert 0 < first.time <= second.time
     assert server.hits("/status/204") == 2 and server.hits("/status/204?x=2") == 1
 
 
