@@ -26,25 +26,26 @@ import logging
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from enum import Enum
 
 from sqlalchemy.orm import Session
-from telegram import LinkPreviewOptions, Update
+from telegram import Update
 from telegram.constants import FloodLimit, ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 from telegram.warnings import PTBDeprecationWarning
 
 from bot import digest
-from bot.commands import Commands
-from bot.format import alert_html, alert_plain, digest_parts, event_html
+from bot.commands import Commands, publish_menus
+from bot.format import event_html
+from bot.outgoing import Outgoing, alert_message, digest_messages
 from monitor.config import Config
 from monitor.live_config import LiveConfig
+from monitor.metrics import Metrics
 from monitor.store import events, outbox
 from monitor.store.db import Store
-from monitor.store.subscribers import forget
+from monitor.store.subscribers import forget, move_chat
 
 log = logging.getLogger(__name__)
 
@@ -95,19 +96,6 @@ def retry_after(exc: RetryAfter) -> timedelta:
     return wait if isinstance(wait, timedelta) else timedelta(seconds=float(wait))
 
 
-@dataclass(frozen=True)
-class Outgoing:
-    """One message to send (an alert, or one part of a digest) and the outbox rows it settles."""
-
-    chat_id: int
-    rows: tuple[int, ...]
-    owed_since: datetime  # the 24 h give-up counts from here
-    what: str  # for logs: which rows, never who or what
-    html: str
-    plain: str
-    preview: LinkPreviewOptions
-
-
 def _outbox_state(session: Session) -> tuple[dict[str, int], int]:
     return outbox.counts(session), outbox.possible_repeats(session)
 
@@ -116,10 +104,11 @@ class TelegramSender:
     """Runs the bot (long polling for commands) and delivers owed alerts."""
 
     def __init__(self, live: LiveConfig, store: Store, token: str,
-                 clock: Callable[[], datetime] = utcnow) -> None:
+                 clock: Callable[[], datetime] = utcnow, metrics: Metrics | None = None) -> None:
         self.live = live
         self.store = store
         self.clock = clock
+        self.metrics = metrics or Metrics()
         self.app: Application = (  # type: ignore[type-arg]
             ApplicationBuilder().token(token).base_url(live.current.telegram.base_url)
             .rate_limiter(rate_limiter()).build()
@@ -128,6 +117,7 @@ class TelegramSender:
         self._paused_until: datetime | None = None
         self._down_rounds = 0  # rounds in a row that found Telegram down (5xx, network)
         self._last_sent: dict[int, float] = {}  # chat → monotonic time of its last message
+        self._moved: dict[int, int] = {}  # group → the supergroup it became
         self._starting: asyncio.Task[None] | None = None
         self._connected = False
         self._stopping = False  # set by stop(): a long fan-out ends after the message in flight
@@ -167,6 +157,10 @@ class TelegramSender:
 
     async def _connect_and_listen(self) -> None:
         await self.connect()
+        try:
+            await publish_menus(self.app.bot)
+        except TelegramError as exc:  # the menu is a convenience; commands work without it
+            log.warning("could not publish the command menus (%s); commands still work", exc)
         await self.app.updater.start_polling(  # type: ignore[union-attr]
             timeout=GET_UPDATES_TIMEOUT, allowed_updates=Update.ALL_TYPES
         )
@@ -219,7 +213,7 @@ class TelegramSender:
                 return sent, True
             alerts = await asyncio.to_thread(self._write, outbox.held, chat.chat_id, urgent)
             result = Sent.SENT  # an empty digest sends nothing but still counts as had
-            for message in self._digest_messages(chat, alerts, digest.last_release(chat, now, zone) or now):
+            for message in digest_messages(chat, alerts, digest.last_release(chat, now, zone) or now):
                 result = await self._send(message)
                 if result in (Sent.PAUSED, Sent.DOWN):
                     return sent, True  # its unsent rows stay pending, so it is still due next time
@@ -240,7 +234,7 @@ class TelegramSender:
                 return sent, settled, True
             if alert.chat_id in held:
                 continue
-            result = await self._send(self._alert_message(alert))
+            result = await self._send(alert_message(alert, self.config))
             if result is Sent.SENT:
                 sent += 1
             elif result in (Sent.PAUSED, Sent.DOWN):
@@ -249,28 +243,6 @@ class TelegramSender:
                 held.add(alert.chat_id)
             settled += 1
         return sent, settled, False
-
-    def _alert_message(self, alert: outbox.PendingAlert) -> Outgoing:
-        topic = self.config.topic(alert.topic_id)
-        title = topic.label if topic else alert.topic_id
-        zone = self.config.zone
-        preview = (LinkPreviewOptions(url=alert.url) if self.config.telegram.link_previews
-                   else LinkPreviewOptions(is_disabled=True))
-        return Outgoing(alert.chat_id, (alert.delivery_id,), alert.created_at,
-                        f"delivery={alert.delivery_id} topic={alert.topic_id}",
-                        alert_html(alert, title, zone), alert_plain(alert, title, zone), preview)
-
-    def _digest_messages(self, chat: outbox.ChatChoices, alerts: list[outbox.PendingAlert],
-                         released: datetime) -> list[Outgoing]:
-        """The digest's messages. Held rows wait by choice: the 24 h give-up counts from the release."""
-        parts = digest_parts(alerts, digest.heading(len(alerts), chat.language))
-        messages = []
-        for n, part in enumerate(parts, start=1):
-            ids = tuple(a.delivery_id for a in part.alerts)
-            what = f"digest part {n}/{len(parts)} deliveries={ids[0]}..{ids[-1]}"
-            messages.append(Outgoing(chat.chat_id, ids, released, what, part.html, part.plain,
-                                     LinkPreviewOptions(is_disabled=True)))
-        return messages
 
     async def _send_events(self, now: datetime) -> bool:
         """Send pending operator events to every admin; False when Telegram asked us to pause."""
@@ -313,23 +285,32 @@ class TelegramSender:
         except RetryAfter as exc:
             await asyncio.to_thread(self._write, outbox.mark_retry, message.rows, self.clock(),
                                     timedelta(), "429 Too Many Requests")
+            self.metrics.too_many_requests.inc()
             await self._pause_for(exc)
-            return Sent.PAUSED
+            return self._counted(message, Sent.PAUSED)
         except Forbidden as exc:
-            return await self._forget(message, exc.message)
+            return self._counted(message, await self._forget(message, exc.message))
         except BadRequest as exc:
             if "chat not found" in exc.message.lower():
-                return await self._forget(message, exc.message)
+                return self._counted(message, await self._forget(message, exc.message))
             await asyncio.to_thread(self._write, outbox.mark_failed, message.rows, exc.message)
             log.error("%s failed for good: %s", message.what, exc.message)
-            return Sent.FAILED
+            return self._counted(message, Sent.FAILED)
         except TelegramError as exc:  # NetworkError (5xx, refused, timeouts) and the unforeseen
-            return await self._retry_later(message, exc)
+            return self._counted(message, await self._retry_later(message, exc))
         self._last_sent[message.chat_id] = time.monotonic()
         self._down_rounds = 0
-        await asyncio.to_thread(self._write, outbox.mark_sent, message.rows, self.clock())
+        sent_at = self.clock()
+        await asyncio.to_thread(self._write, outbox.mark_sent, message.rows, sent_at)
         log.info("%s sent", message.what)
-        return Sent.SENT
+        if message.found_at is not None:
+            self.metrics.delivery_latency.observe(max(0.0, (sent_at - message.found_at).total_seconds()))
+        return self._counted(message, Sent.SENT)
+
+    def _counted(self, message: Outgoing, result: Sent) -> Sent:
+        outcome = "retry" if result in (Sent.PAUSED, Sent.DOWN) else result.value
+        self.metrics.deliveries.labels(outcome).inc(len(message.rows))
+        return result
 
     async def _send_message(self, message: Outgoing) -> None:
         """HTML first; plain text when Telegram cannot parse our HTML (it must never block the queue)."""
@@ -343,12 +324,16 @@ class TelegramSender:
 
     async def _to_chat(self, message: Outgoing, text: str, mode: str | None) -> None:
         preview = message.preview
+        chat_id = self._moved.get(message.chat_id, message.chat_id)  # rows read before a move
         try:
-            await self.app.bot.send_message(message.chat_id, text, parse_mode=mode, link_preview_options=preview)
+            await self.app.bot.send_message(chat_id, text, parse_mode=mode, link_preview_options=preview)
         except ChatMigrated as exc:
-            # A group that became a supergroup has a new id; the subscription keeps the old one
-            # for now, so each message takes this detour (moving subscriptions is still to do).
-            log.warning("%s: the group became a supergroup; sending to its new id", message.what)
+            # A group that became a supergroup has a new id: its choices and owed alerts move
+            # there, so later alerts go straight to it.
+            log.info("%s: the group became a supergroup; moving its subscriptions to the new id", message.what)
+            await asyncio.to_thread(self._write, move_chat, message.chat_id, exc.new_chat_id)
+            self._moved[message.chat_id] = exc.new_chat_id
+            self._last_sent.pop(message.chat_id, None)
             await self.app.bot.send_message(exc.new_chat_id, text, parse_mode=mode, link_preview_options=preview)
 
     async def _pace(self, chat_id: int) -> None:

@@ -82,6 +82,8 @@ def check_config(config: ConfigOption = None) -> None:
     loaded, path, _ = _load(config)
     out.print(f"{path}: OK — {len(loaded.sources)} sources, {len(loaded.topics)} topics",
               highlight=False)
+    for warning in loaded.warnings():
+        err.print(f"warning: {warning}", markup=False, highlight=False)
 
 
 @db_app.command("upgrade")
@@ -135,6 +137,8 @@ def _serve(config: Config, path: Path, store: Store, token: str | None, once: bo
         _fail(EXIT_STORE, [unrecoverable_message(store.safe_url, exc)])
     log.info("config %s: %d sources, %d topics; database %s; role %s",
              path, len(config.sources), len(config.topics), store.safe_url, role)
+    for warning in config.warnings():
+        log.warning("config %s: %s", path, warning)
     live = LiveConfig(path, config)
     metrics = Metrics()
 
@@ -153,7 +157,7 @@ def _serve(config: Config, path: Path, store: Store, token: str | None, once: bo
         if role.sends and token:
             from bot.telegram_sender import TelegramSender  # the composition root wires bot/ in
 
-            sender = TelegramSender(live, store, token)
+            sender = TelegramSender(live, store, token, metrics=metrics)
             metrics.watch_outbox(outbox_counts)
         elif role.sends:
             sender = console

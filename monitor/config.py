@@ -162,14 +162,11 @@ class FetchConfig(_Strict):
     # Polls in a row that find no links (or only empty pages) before a crawled source is BROKEN.
     broken_after: int = Field(default=3, ge=1)
 
-    @field_validator("user_agent")
-    @classmethod
-    def _has_contact(cls, agent: str) -> str:
-        # Site owners must be able to reach whoever crawls them: robots.txt etiquette.
-        if not re.search(r"https?://\S+|\S+@\S+\.\S+", agent):
-            raise ValueError("expected a User-Agent with a contact URL or e-mail address, "
-                             "e.g. \"Dozor/0.1 (+https://example.org/contact)\"")
-        return agent
+    @property
+    def user_agent_has_contact(self) -> bool:
+        # Site owners must be able to reach whoever crawls them (robots.txt etiquette). A warning,
+        # not an error: configs written before this check must keep loading.
+        return bool(re.search(r"https?://\S+|\S+@\S+\.\S+", self.user_agent))
 
 
 class SourceConfig(_Strict):
@@ -309,6 +306,14 @@ class Config(_Strict):
     metrics: MetricsConfig = MetricsConfig()
     sources: list[SourceConfig] = Field(default_factory=list)
     topics: list[TopicConfig] = Field(default_factory=list)
+
+    def warnings(self) -> list[str]:
+        """What works but should be changed; `check-config` prints these, `run` logs them."""
+        notes = []
+        if not self.fetch.user_agent_has_contact:
+            notes.append("fetch.user_agent has no contact URL or e-mail address; sites may block "
+                         "crawlers they cannot reach. E.g. \"Dozor/0.1 (+https://example.org/contact)\"")
+        return notes
 
     @property
     def zone(self) -> ZoneInfo:

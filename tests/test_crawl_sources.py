@@ -21,7 +21,7 @@ from monitor.cli import app
 from monitor.store.db import Store
 from monitor.store.events import SOURCE_BACK
 from monitor.store.models import Article, OperatorEvent
-from monitor.store.sources import SOURCE_BROKEN
+from monitor.store.events import SOURCE_BROKEN
 from tests.support.fixture_server import FixtureServer
 from tests.support.service import run_once
 

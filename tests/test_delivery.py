@@ -26,6 +26,7 @@ from sqlalchemy import func, select
 from bot.telegram_sender import TelegramSender
 from monitor.config import Config
 from monitor.live_config import LiveConfig
+from monitor.metrics import Metrics
 from monitor.match import Snippet, TopicMatch
 from monitor.parse import FeedItem
 from monitor.store import outbox
@@ -34,7 +35,7 @@ from monitor.store.articles import MatchedItem, store_items
 from monitor.store.db import Store
 from monitor.store.models import Delivery, Subscriber, Subscription
 from monitor.store.sources import sync_sources
-from monitor.store.subscribers import subscribe
+from monitor.store.subscribers import subscribe, topics_of
 from tests.support.builders import topic_match
 from tests.support.fake_telegram import FakeBotApi
 from tests.support.telegram_html import visible_text
@@ -62,9 +63,11 @@ class RunningSender:
         self._thread = threading.Thread(target=lambda: asyncio.run(self._main()), name="sender")
         self.error: BaseException | None = None
         self.connected = threading.Event()
+        self.metrics = Metrics()  # what /metrics would show for this sender
 
     async def _main(self) -> None:
-        sender = TelegramSender(LiveConfig(Path("config.yaml"), self.config), self.store, TOKEN)
+        sender = TelegramSender(LiveConfig(Path("config.yaml"), self.config), self.store, TOKEN,
+                                metrics=self.metrics)
         try:
             # start() also polls for commands; without them, connecting is all there is to it.
             await (sender.start() if self.commands else sender.connect())
@@ -124,9 +127,14 @@ def test_a_429_pauses_all_sending_for_retry_after_and_loses_nothing(store, api):
     owe(store, config, [1, 2], ["Strike one", "Strike two"])
     api.fail("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
 
-    with RunningSender(config, store):
+    with RunningSender(config, store) as sender:
         api.wait_for(lambda: len(api.sent) == 4)
 
+    sample = sender.metrics.registry.get_sample_value
+    assert sample("dozor_telegram_429_total") == 1
+    assert sample("dozor_deliveries_total", {"outcome": "retry"}) == 1
+    assert sample("dozor_deliveries_total", {"outcome": "sent"}) == 4
+    assert sample("dozor_delivery_latency_seconds_count") == 4
     [refused] = api.failures
     assert refused["status"] == 429
     assert min(m["time"] for m in api.sent) - refused["time"] >= 1.0  # nothing during the pause
@@ -140,10 +148,11 @@ def test_a_chat_that_blocked_the_bot_is_forgotten_and_the_others_get_their_alert
     owe(store, config, [1, 2, 3], ["Strike one", "Strike two"])
     api.block_bot(2)  # every send to chat 2 is now 403 Forbidden
 
-    with RunningSender(config, store):
+    with RunningSender(config, store) as sender:
         api.wait_for(lambda: len(alerts(api, 1)) == 2 and len(alerts(api, 3)) == 2)
 
     assert [f["chat_id"] for f in api.failures] == [2]  # tried once, then forgotten
+    assert sender.metrics.registry.get_sample_value("dozor_deliveries_total", {"outcome": "gone"}) == 1
     assert alerts(api, 2) == []
     with store.session() as session:
         for table in (Subscriber, Subscription, Delivery):
@@ -218,16 +227,23 @@ def test_telegram_down_when_the_sender_starts_delays_alerts_but_stops_nothing(st
     assert counts(store) == {"sent": 1}
 
 
-def test_an_alert_to_a_group_that_became_a_supergroup_goes_to_its_new_id(store, api):
+def test_a_group_that_became_a_supergroup_moves_to_its_new_id_with_its_topics_and_alerts(store, api):
+    """The first alert takes the detour (Telegram names the new id); the subscription and the
+    alerts still owed move there, so the next ones go straight to the supergroup."""
     config = config_for(api)
-    owe(store, config, [-100], ["Strike one"])
+    owe(store, config, [-100], ["Strike one", "Strike two", "Strike three"])
+    # Telegram answers every message to the old id this way, for good.
     api.fail("sendMessage", 400, "Bad Request: group chat was upgraded to a supergroup chat", chat_id=-100,
-             migrate_to_chat_id=-1001)
+             migrate_to_chat_id=-1001, times=1000)
 
     with RunningSender(config, store):
-        api.wait_for(lambda: alerts(api, -1001))
+        api.wait_for(lambda: len(alerts(api, -1001)) == 3)
 
-    assert counts(store) == {"sent": 1}
+    assert counts(store) == {"sent": 3}
+    assert [c["chat_id"] for c in api.failures] == [-100]  # one detour, not one per alert
+    with store.session() as session:
+        assert topics_of(session, -1001) == ["strikes"]
+        assert session.get(Subscriber, -100) is None
 
 
 def test_one_chat_gets_at_most_one_message_a_second(store, api):

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support.fake_telegram import FakeBotApi
 from tests.support.fixture_server import FixtureServer
@@ -31,6 +34,8 @@ def write_config(tmp_path: Path, server: FixtureServer, api: FakeBotApi) -> Path
         f"""
 storage:
   url: sqlite:///data/dozor.db
+metrics:
+  port: 0                       # any free port; the log says which
 telegram:
   base_url: {api.base_url}
 sources:
@@ -86,6 +91,16 @@ def servers() -> Iterator[tuple[FixtureServer, FakeBotApi]]:
         yield server, api
 
 
+def scrape_metrics(log: Path) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """GET /metrics from the running service (its port is in the log), as Prometheus would."""
+    port = re.search(r"metrics on http://127\.0\.0\.1:(\d+)/metrics", log.read_text(encoding="utf-8"))
+    assert port, "the service did not log its metrics port"
+    with urllib.request.urlopen(f"http://127.0.0.1:{port.group(1)}/metrics", timeout=5) as response:
+        text = response.read().decode()
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(text) for s in family.samples}
+
+
 def alerts(api: FakeBotApi) -> list[dict]:
     return [m for m in api.messages_to(CHAT) if m["text"].startswith("🔔")]
 
@@ -116,6 +131,15 @@ def test_a_subscriber_gets_one_alert_for_a_matching_item_even_across_restarts(tm
         polled = server.hits("/news.xml")
         server.wait_for(lambda: server.hits("/news.xml") >= polled + 2)
         assert len(alerts(api)) == 1
+
+        metrics = scrape_metrics(log)
+        assert metrics[("dozor_hits_total", (("topic", "strikes"),))] == 1
+        assert metrics[("dozor_deliveries_total", (("outcome", "sent"),))] == 1
+        assert metrics[("dozor_fetches_total", (("outcome", "error"),))] >= 1  # the broken source
+        assert metrics[("dozor_outbox", (("status", "pending"),))] == 0
+        # The command menu is published in each language the bot speaks.
+        menus = {params.get("language_code") for method, params in api.calls if method == "setMyCommands"}
+        assert {"ru", "kk", "en"} <= menus
         assert service.stop() < STOP_WITHIN
     finally:
         if service.process.poll() is None:

@@ -13,6 +13,7 @@ from monitor.store.models import FAILED, PENDING, SENT, OperatorEvent
 SOURCE_PAUSED = "source_paused"
 SOURCE_SILENT = "source_silent"
 SOURCE_BACK = "source_back"
+SOURCE_BROKEN = "source_broken"  # a crawled source's selectors stopped finding anything
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,9 @@ from sqlalchemy.orm import Session
 
 from monitor.config import SourceConfig, format_duration
 from monitor.health import HISTORY, silent_for
-from monitor.store.events import SOURCE_BACK, SOURCE_PAUSED, SOURCE_SILENT, record_event
+from monitor.store.events import SOURCE_BACK, SOURCE_BROKEN, SOURCE_PAUSED, SOURCE_SILENT, record_event
 from monitor.store.models import Article, Source
 
-SOURCE_BROKEN = "source_broken"  # an operator event kind, beside those in store/events.py
 
 CLAIM_LEASE = timedelta(minutes=5)
 MAX_BACKOFF = timedelta(hours=24)

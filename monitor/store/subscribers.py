@@ -7,10 +7,10 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from monitor.store.models import Subscriber, Subscription
+from monitor.store.models import Delivery, Subscriber, Subscription
 
 DIGEST_MODES = ("off", "hourly", "daily")
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -119,6 +119,27 @@ def forget(session: Session, chat_id: int) -> bool:
     session.delete(row)
     session.flush()
     return True
+
+
+def move_chat(session: Session, old_id: int, new_id: int) -> None:
+    """A group became a supergroup (a new chat id): its choices, topics and owed alerts move to
+    the new id. What the new id already has is kept; the old id is forgotten."""
+    old = session.get(Subscriber, old_id)
+    if old is None:
+        return
+    new = session.get(Subscriber, new_id)
+    if new is None:
+        columns = {c.key: getattr(old, c.key) for c in Subscriber.__table__.columns if c.key != "chat_id"}
+        session.add(Subscriber(chat_id=new_id, **columns))
+        session.flush()
+    have = set(session.scalars(select(Subscription.topic_id).where(Subscription.chat_id == new_id)))
+    session.execute(update(Subscription).where(Subscription.chat_id == old_id,
+                                               Subscription.topic_id.not_in(have)).values(chat_id=new_id))
+    owed = select(Delivery.hit_id).where(Delivery.chat_id == new_id).scalar_subquery()
+    session.execute(update(Delivery).where(Delivery.chat_id == old_id, Delivery.hit_id.not_in(owed))
+                    .values(chat_id=new_id))
+    session.delete(old)  # cascades what could not move (already at the new id)
+    session.flush()
 
 
 def count_subscribers(session: Session) -> int:

@@ -102,9 +102,6 @@ def test_the_shipped_config_is_valid():
          "config.yaml:6 sources[0].listing.next_page: invalid XPath '//a[@rel=next': Invalid predicate"),
         ("sources:\n  - id: a\n    listing:\n      links: a\n",
          "config.yaml:3 sources[0].listing.start_urls: required key is missing"),
-        ("fetch:\n  user_agent: Dozor\n",
-         "config.yaml:2 fetch.user_agent: expected a User-Agent with a contact URL or e-mail "
-         "address, e.g. \"Dozor/0.1 (+https://example.org/contact)\""),
         ("sources:\n  - id: Bad Id\n    feed: https://x.org/f\n",
          "config.yaml:2 sources[0].id: expected an id of lowercase letters, digits, '-' and '_'"),
         ("telegram:\n  admins: [me]\n",
@@ -214,3 +211,14 @@ def test_all_not_fields_and_priority_are_read(tmp_path):
     topic = load_config(write(tmp_path, text)).topics[0]
     assert (topic.all, topic.not_, topic.fields, topic.priority) == (
         [["activist", "journalist"]], ["drill"], ["title"], "urgent")
+
+
+def test_a_user_agent_without_contact_loads_with_a_warning(tmp_path):
+    """Configs written before the contact check keep loading (a stable interface)."""
+    path = tmp_path / "config.yaml"
+    path.write_text("fetch:\n  user_agent: Dozor\n")
+    config = load_config(path)
+    assert config.fetch.user_agent == "Dozor"
+    assert [w for w in config.warnings() if "fetch.user_agent has no contact" in w]
+    path.write_text("fetch:\n  user_agent: Dozor/1 (+mailto ops@example.org)\n")
+    assert load_config(path).warnings() == []

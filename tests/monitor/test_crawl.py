@@ -10,9 +10,9 @@ import pytest
 from monitor.config import SourceConfig
 from monitor.crawl import as_feed_read, emptiness, feed_item
 from monitor.spiders.base import ArticleItem, CrawlReport
-from monitor.store.events import SOURCE_BACK, due_events
+from monitor.store.events import SOURCE_BACK, SOURCE_BROKEN, due_events
 from monitor.store.models import Source
-from monitor.store.sources import SOURCE_BROKEN, record_yield, sync_sources
+from monitor.store.sources import record_yield, sync_sources
 
 A, B = "https://example.kz/a", "https://example.kz/b"
 

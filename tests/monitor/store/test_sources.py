@@ -16,6 +16,7 @@ from monitor.store.sources import (
     claim_all,
     claim_due,
     record_outcome,
+    release_orphaned,
     sync_sources,
 )
 
@@ -45,6 +46,31 @@ def test_a_claim_leases_the_source_so_a_second_tick_does_not_take_it(store, now)
         assert len(claim_due(s, now)) == 1
     with store.session() as s:
         assert claim_due(s, now + MINUTE) == []
+
+
+def test_a_restart_takes_back_claims_of_dead_processes_on_its_machine_only(store, now):
+    """Claims of a killed process on this host are due again at once; a live process's claims,
+    and claims from other machines (whose processes cannot be seen), keep their lease."""
+    holders = {"dead": "here/111", "alive": "here/222", "remote": "there/111", "done": "here/111"}
+    added: list[SourceConfig] = []
+    for n, source_id in enumerate(holders):  # added a minute apart: claimed in this order
+        added.append(feed(source_id))
+        with store.session() as s:
+            sync_sources(s, added, now - (len(holders) - n) * MINUTE)
+    for source_id, holder in holders.items():
+        with store.session() as s:
+            assert [c.source_id for c in claim_due(s, now, limit=1, holder=holder)] == [source_id]
+    with store.session() as s:
+        record_outcome(s, "done", Outcome(), timedelta(minutes=10), now)  # finished before the kill
+
+    with store.session() as s:
+        released = release_orphaned(s, now + MINUTE, "here", is_alive=lambda pid: pid == 222)
+    assert released == ["dead"]
+    with store.session() as s:
+        due = [c.source_id for c in claim_due(s, now + MINUTE)]
+        claimed = {row.id: row.claimed_by for row in all_sources(s)}
+    assert due == ["dead"]
+    assert claimed == {"dead": None, "alive": "here/222", "remote": "there/111", "done": None}
 
 
 def test_claim_all_takes_sources_that_are_not_due(store, now):
