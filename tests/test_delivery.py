@@ -10,12 +10,10 @@ over 4096 characters.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -23,10 +21,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.telegram_sender import TelegramSender
 from monitor.config import Config
-from monitor.live_config import LiveConfig
-from monitor.metrics import Metrics
 from monitor.match import Snippet, TopicMatch
 from monitor.parse import FeedItem
 from monitor.store import outbox
@@ -37,11 +32,11 @@ from monitor.store.models import Delivery, Subscriber, Subscription
 from monitor.store.sources import sync_sources
 from monitor.store.subscribers import subscribe, topics_of
 from tests.support.builders import topic_match
+from tests.support.delivery import RunningSender
 from tests.support.fake_telegram import FakeBotApi
 from tests.support.telegram_html import visible_text
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawQ"
-TICK = 0.05  # the service ticks every second; tests need not wait that long
 PUBLISHED = datetime(2026, 11, 27, 6, 30, tzinfo=timezone.utc)
 
 
@@ -52,43 +47,6 @@ def config_for(api: FakeBotApi, **telegram: object) -> Config:
                     {"id": "orda", "name": "Orda.kz", "feed": "https://orda.kz/rss"}],
         "topics": [{"id": "strikes", "title": "Strikes & walkouts", "any": ["strike"]}],
     })
-
-
-class RunningSender:
-    """The real TelegramSender in a thread of its own, delivering every TICK until stopped."""
-
-    def __init__(self, config: Config, store: Store, *, commands: bool = False) -> None:
-        self.config, self.store, self.commands = config, store, commands
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=lambda: asyncio.run(self._main()), name="sender")
-        self.error: BaseException | None = None
-        self.connected = threading.Event()
-        self.metrics = Metrics()  # what /metrics would show for this sender
-
-    async def _main(self) -> None:
-        sender = TelegramSender(LiveConfig(Path("config.yaml"), self.config), self.store, TOKEN,
-                                metrics=self.metrics)
-        try:
-            # start() also polls for commands; without them, connecting is all there is to it.
-            await (sender.start() if self.commands else sender.connect())
-            self.connected.set()
-            while not self._stopping.is_set():
-                await sender.deliver_pending()
-                await asyncio.sleep(TICK)
-        except BaseException as exc:  # surfaced by stop(), so a crash fails the test
-            self.error = exc
-        finally:
-            await sender.stop()
-
-    def __enter__(self) -> RunningSender:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self._stopping.set()
-        self._thread.join(timeout=15)
-        assert not self._thread.is_alive(), "the sender did not stop"
-        assert self.error is None, repr(self.error)
 
 
 @pytest.fixture

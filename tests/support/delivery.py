@@ -17,9 +17,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from bot.telegram_sender import TelegramSender
-from monitor.live_config import LiveConfig
 from monitor.config import Config
+from monitor.live_config import LiveConfig
 from monitor.match import TopicMatch
+from monitor.metrics import Metrics
 from monitor.parse import FeedItem
 from monitor.store.articles import MatchedItem, store_items
 from monitor.store.db import Store
@@ -54,20 +55,29 @@ class FakeClock:
 
 
 class RunningSender:
-    """TelegramSender(clock=...) in a thread of its own, calling deliver_pending every TICK."""
+    """TelegramSender in a thread of its own, calling deliver_pending every TICK until stopped.
 
-    def __init__(self, config: Config, store: Store, clock: FakeClock) -> None:
-        self.config, self.store, self.clock = config, store, clock
+    `clock`: the sender's clock (a FakeClock), else real time. `commands`: also poll for bot
+    commands (start()), not only connect. `metrics` is what /metrics would show for it."""
+
+    def __init__(self, config: Config, store: Store, clock: FakeClock | None = None, *,
+                 commands: bool = False) -> None:
+        self.config, self.store, self.clock, self.commands = config, store, clock, commands
         self._stopping = threading.Event()
         self._ticks = 0
         self._ticked = threading.Condition()
         self._thread = threading.Thread(target=lambda: asyncio.run(self._main()), name="sender")
         self.error: BaseException | None = None
+        self.connected = threading.Event()
+        self.metrics = Metrics()
 
     async def _main(self) -> None:
-        sender = TelegramSender(LiveConfig(Path("config.yaml"), self.config), self.store, TOKEN, clock=self.clock)
+        clock = {"clock": self.clock} if self.clock else {}
+        sender = TelegramSender(LiveConfig(Path("config.yaml"), self.config), self.store, TOKEN,
+                                metrics=self.metrics, **clock)
         try:
-            await sender.connect()
+            await (sender.start() if self.commands else sender.connect())
+            self.connected.set()
             while not self._stopping.is_set():
                 await sender.deliver_pending()
                 with self._ticked:
