@@ -69,5 +69,8 @@ class LiveConfig:
             self.version, self.loaded_at, self.last_error = version, datetime.now(timezone.utc), None
         log.info("config %s reloaded (version %s)", self.path, version)
         for listener in self._listeners:
-            listener(old, new)
+            try:
+                listener(old, new)
+            except Exception:  # one part failing to follow must not stop the others, or later reloads
+                log.exception("applying config version %s failed in %r", version, listener)
         return ReloadResult(changed=True, version=version)

@@ -110,6 +110,7 @@ def test_three_workers_and_a_bot_share_one_postgresql(tmp_path, database):
         logs = "\n".join(process.log_text() for process in processes)
 
     assert codes == [0, 0, 0, 0], logs[-3000:]
+    assert "Traceback" not in logs, logs[logs.index("Traceback") - 500:][:3000]
     by_feed: dict[str, list[float]] = {}
     for request in server.requests:
         by_feed.setdefault(request.path.split("?")[0], []).append(request.time)

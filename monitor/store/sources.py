@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from monitor.config import SourceConfig, format_duration
@@ -49,16 +51,22 @@ class Outcome:
 
 
 def sync_sources(session: Session, sources: list[SourceConfig], now: datetime) -> None:
-    """Insert new sources (due now), refresh changed ones, deactivate the ones removed."""
+    """Insert new sources (due now), refresh changed ones, deactivate the ones removed.
+
+    Several processes may do this at once (workers starting together, or all reloading one
+    edit): new rows are inserted with ON CONFLICT DO NOTHING, so the second one is a no-op."""
+    known = set(session.scalars(select(Source.id)))
+    new = [source for source in sources if source.id not in known]
+    if new:
+        session.execute(_insert_ignoring_duplicates(session).values([
+            {"id": source.id, "kind": source.kind, "url": source.url, "name": source.label,
+             "active": source.enabled, "next_check_at": now, "consecutive_failures": 0, "empty_polls": 0}
+            for source in new]))
     rows = {row.id: row for row in session.scalars(select(Source))}
     wanted = {source.id for source in sources if source.enabled}
     for source in sources:
-        row = rows.get(source.id)
-        if row is None:
-            row = Source(id=source.id, kind=source.kind, url=source.url, next_check_at=now)
-            row.consecutive_failures = row.empty_polls = 0
-            session.add(row)
-        elif row.url != source.url or row.kind != source.kind:
+        row = rows[source.id]
+        if row.url != source.url or row.kind != source.kind:
             # A new URL has its own validators; the old ETag would wrongly answer 304.
             row.url, row.etag, row.last_modified, row.next_check_at = source.url, None, None, now
             row.kind = source.kind
@@ -67,6 +75,11 @@ def sync_sources(session: Session, sources: list[SourceConfig], now: datetime) -
     for row_id, row in rows.items():
         if row_id not in wanted:
             row.active = False
+
+
+def _insert_ignoring_duplicates(session: Session):  # type: ignore[no-untyped-def]
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    return insert(Source).on_conflict_do_nothing(index_elements=[Source.id])
 
 
 def claim_due(session: Session, now: datetime, limit: int = 100, holder: str | None = None) -> list[SourceClaim]:
