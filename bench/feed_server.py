@@ -8,6 +8,11 @@ Scrapy each is a distinct site with its own per-domain slot and connection pool)
 304s included, is held back `--latency-ms` after its request arrives, as a remote site's would be.
 Bodies carry a strong ETag; If-None-Match with it answers 304 Not Modified with no body.
 `GET /__stats` (no delay) answers {"200": n, "304": n, "404": n} as JSON.
+`GET /__publish/<i>?title=T` (no delay) puts a new item on top of feed i (the oldest drops off,
+so the feed keeps --items) and answers {"at": time.monotonic(), "url": …}: from "at" on, every
+response for that feed carries the item. `GET /__published` lists them: url, at, and served, the
+time the first response carrying it was written. CLOCK_MONOTONIC is one clock for every process
+of the machine, so the benchmark can compare these times with those other processes record.
 
 Prints {"port": P} on stdout once listening. Stops on SIGINT/SIGTERM, when its stdin closes (the
 benchmark died), or after --max-seconds. `feed_body` is importable: the benchmark rebuilds the
@@ -23,10 +28,12 @@ import json
 import random
 import signal
 import sys
+import time
 from collections import Counter
 from email.utils import formatdate
 from html import escape
 from ipaddress import IPv4Address
+from urllib.parse import parse_qs, urlsplit
 
 FIRST_ADDRESS = IPv4Address("127.0.0.2")
 IDLE_SECONDS = 5.0  # real sites close idle keep-alive connections too; keeps open files bounded
@@ -102,13 +109,20 @@ class FeedServer:
 
     def __init__(self, feeds: int, items: int, hosts: int, port: int, now: int, latency: float) -> None:
         self.latency = latency
+        self.items = items
         self.bodies = {f"/feeds/{i}.xml": feed_body(i, items, hosts, port, now) for i in range(feeds)}
         self.etags = {path: '"' + hashlib.sha1(body).hexdigest() + '"' for path, body in self.bodies.items()}
         self.counts: Counter[str] = Counter()
+        self.published: list[dict[str, object]] = []  # url, at, served (None until a 200 carries it)
+        self.unserved: dict[str, list[dict[str, object]]] = {}  # feed path → its items not served yet
 
     def respond(self, target: str, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
         if target == "/__stats":
             return 200, {"Content-Type": "application/json"}, json.dumps(self.counts).encode()
+        if target.startswith("/__publish/"):
+            return self.publish(target)
+        if target == "/__published":
+            return 200, {"Content-Type": "application/json"}, json.dumps(self.published).encode()
         body = self.bodies.get(target)
         if body is None:
             self.counts["404"] += 1
@@ -118,7 +132,38 @@ class FeedServer:
             self.counts["304"] += 1
             return 304, {"ETag": etag}, b""
         self.counts["200"] += 1
+        for item in self.unserved.pop(target, ()):
+            item["served"] = time.monotonic()
         return 200, {"Content-Type": "application/rss+xml; charset=utf-8", "ETag": etag}, body
+
+    def publish(self, target: str) -> tuple[int, dict[str, str], bytes]:
+        """A new item on top of a feed, served from now on; the oldest item drops off."""
+        parts = urlsplit(target)
+        path = f"/feeds/{parts.path.rsplit('/', 1)[1]}.xml"
+        body = self.bodies.get(path)
+        if body is None:
+            return 404, {"Content-Type": "text/plain"}, b"no such feed\n"
+        number = len(self.published) + 1
+        title = parse_qs(parts.query).get("title", [f"Published item {number}"])[0]
+        site = body.split(b"<link>", 1)[1].split(b"</link>", 1)[0].decode().rstrip("/")
+        url = f"{site}/news/published-{number}.html"
+        item = (f"<item><title>{escape(title)}</title><link>{url}</link>"
+                f'<guid isPermaLink="false">published-{number}</guid>'
+                f"<description><![CDATA[<p>{escape(title)}.</p>]]></description>"
+                f"<pubDate>{formatdate(time.time(), usegmt=True)}</pubDate></item>").encode()
+        end = body.rfind(b"</channel>")
+        first = body.find(b"<item>")
+        head = body[: first if first >= 0 else end]
+        items = body[len(head): end]
+        if self.items and items.count(b"<item>") >= self.items:
+            items = items[: items.rfind(b"<item>")]
+        body = head + item + items + body[end:]
+        self.bodies[path] = body
+        self.etags[path] = '"' + hashlib.sha1(body).hexdigest() + '"'
+        record = {"url": url, "at": time.monotonic(), "served": None}  # responses from now on carry it
+        self.published.append(record)
+        self.unserved.setdefault(path, []).append(record)
+        return 200, {"Content-Type": "application/json"}, json.dumps(record).encode()
 
 
 class HttpConnection(asyncio.Protocol):
@@ -142,7 +187,7 @@ class HttpConnection(asyncio.Protocol):
         self.buffer += data
         while b"\r\n\r\n" in self.buffer:
             head, _, self.buffer = self.buffer.partition(b"\r\n\r\n")
-            delay = 0.0 if head.startswith(b"GET /__stats ") else self.server.latency
+            delay = 0.0 if head.startswith(b"GET /__") else self.server.latency
             asyncio.get_running_loop().call_later(delay, self._answer, head)
             self._arm_idle(delay)
 

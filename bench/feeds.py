@@ -190,20 +190,22 @@ def _stop(process: subprocess.Popen[Any]) -> None:
             process.wait()
 
 
-def _write_config(workdir: Path, args: argparse.Namespace, port: int) -> Path:
-    lines = [f"storage:\n  url: sqlite:///{workdir / 'dozor.db'}", "fetch:\n  timeout: 60s", "sources:"]
+def _write_config(workdir: Path, args: argparse.Namespace, port: int, interval: str = "10m",
+                  topics: dict[str, list[str]] = TOPICS, extra: str = "") -> Path:
+    """Every feed a source (allow_private: loopback), the topics, and `extra` YAML sections."""
+    lines = [f"storage:\n  url: sqlite:///{workdir / 'dozor.db'}", "fetch:\n  timeout: 60s", extra, "sources:"]
     for i in range(args.feeds):
         lines.append(f"  - id: feed-{i}\n    feed: {feed_url(i, args.hosts, port)}\n"
-                     f"    interval: 10m\n    allow_private: true")
+                     f"    interval: {interval}\n    allow_private: true")
     lines.append("topics:")
-    for topic, terms in TOPICS.items():
+    for topic, terms in topics.items():
         lines.append(f"  - id: {topic}\n    any: [{', '.join(terms)}]")
     path = workdir / "config.yaml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
 
-def _add_subscribers(database: Path, count: int) -> None:
+def _add_subscribers(database: Path, count: int, topics: dict[str, list[str]] = TOPICS) -> None:
     """Chats subscribed to every topic, so hits also write outbox rows (as in production)."""
     from monitor.store.db import Store
     from monitor.store.subscribers import subscribe
@@ -213,7 +215,7 @@ def _add_subscribers(database: Path, count: int) -> None:
         store.upgrade()
         with store.session() as session:
             for chat_id in range(1, count + 1):
-                for topic in TOPICS:
+                for topic in topics:
                     subscribe(session, chat_id, topic)
     finally:
         store.close()
@@ -315,11 +317,13 @@ def _reap_orphans(keep: set[int], timeout: float) -> None:
 class TreeRss(threading.Thread):
     """Samples the memory of a process and its descendants (worker pools count too): the peak of
     the sum of their RSS, of their PSS (shared pages split between the processes sharing them,
-    so forked workers are not counted twice), and each process's own peak RSS by kind."""
+    so forked workers are not counted twice), and each process's own peak RSS by kind. With
+    `keep=True`, every sample is kept too: (time.monotonic(), RSS kB, PSS kB, {label: RSS kB})."""
 
-    def __init__(self, pid: int, every: float = 0.05) -> None:
+    def __init__(self, pid: int, every: float = 0.05, keep: bool = False) -> None:
         super().__init__(daemon=True)
         self.pid, self.every, self.peak_kb, self.peak_pss_kb = pid, every, 0, 0
+        self.keep, self.samples = keep, []  # type: ignore[var-annotated]
         self._seen: set[int] = set()
         self._peaks: dict[int, tuple[str, int]] = {}
         self._cpu: dict[int, float] = {}  # last sampled CPU seconds of each process
@@ -328,6 +332,7 @@ class TreeRss(threading.Thread):
     def run(self) -> None:
         while not self._done.wait(self.every):
             total = proportional = 0
+            by_label: dict[str, int] = {}
             for pid, parent in _tree(self.pid):
                 if pid not in self._seen:
                     # Counted from its next sample on: a child caught between fork and exec is
@@ -340,12 +345,15 @@ class TreeRss(threading.Thread):
                 total, proportional = total + rss, proportional + pss
                 label, peak = self._peaks[pid]
                 self._peaks[pid] = (label, max(peak, rss))
+                by_label[label] = by_label.get(label, 0) + rss
                 try:
                     self._cpu[pid] = _cpu_seconds(pid)
                 except (OSError, IndexError):
                     pass  # gone meanwhile: the last sample stands
             self.peak_kb = max(self.peak_kb, total)
             self.peak_pss_kb = max(self.peak_pss_kb, proportional)
+            if self.keep and total:
+                self.samples.append((time.monotonic(), total, proportional, by_label))
 
     def peaks(self) -> dict[str, int]:
         """label → peak RSS in kB; processes with the same label (pool workers) keep the largest."""

@@ -76,6 +76,16 @@ class FormExpander:
         self._vocabularies = (_Vocabulary(self._ru), _Vocabulary(self._uk))
         self._cache: dict[str, frozenset[str]] = {}
 
+    def close(self) -> None:
+        """Let go of the dictionaries (~100 MB), lemminflect's included: it keeps its tables in
+        process-wide singletons, which load again on its next use. The expander is unusable after."""
+        from lemminflect.utils.Singleton import _Singleton
+
+        self._ru = self._uk = None  # type: ignore[assignment]
+        self._vocabularies = ()  # type: ignore[assignment]
+        self._cache.clear()
+        _Singleton._instances.clear()
+
     def forms(self, word: str) -> frozenset[str]:
         """Every folded form that should match the single-word term `word`, fold(word) included."""
         cached = self._cache.get(word)

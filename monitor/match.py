@@ -10,13 +10,18 @@ then checked on word positions; /regex/ terms run with a time limit.
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import logging
 import re
+import threading
 import unicodedata
-from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
+from typing import TYPE_CHECKING
 
 import ahocorasick
 import regex
@@ -24,6 +29,9 @@ import regex
 from monitor.config import TopicConfig
 from monitor.fold import Folded, fold_with_offsets
 from monitor.rules import EXACT, FORMS, PREFIX, Near, Phrase, Regex, Term, WordPattern, parse_term
+
+if TYPE_CHECKING:
+    from monitor.forms import FormExpander  # imported when first needed: it loads pymorphy3
 
 log = logging.getLogger(__name__)
 
@@ -66,12 +74,82 @@ class TopicMatch:
         return tuple(sorted({m.term for m in self.matches}))
 
 
-@cache
-def default_expander() -> Expand:
-    """Word forms from the dictionaries, loaded once per process (they are tens of MB)."""
-    from monitor.forms import FormExpander
+# Expanded words remembered between compiles: ~30 forms a word, a few MB for a thousand terms.
+FORMS_KEPT = 4096
 
-    return FormExpander().forms
+
+class WordForms:
+    """Word forms for one process, with the dictionaries (~100 MB) in memory only while needed.
+
+    `loaded()` lends an `Expand` for one compile or query. A word expanded before comes from an
+    LRU of expanded words; a new one loads the dictionaries (0.5–0.7 s), which are let go when
+    the block ends, and their memory handed back to the OS. One block at a time: the Poller's
+    compile and the bot's /search run on different threads.
+    """
+
+    def __init__(self, kept: int = FORMS_KEPT) -> None:
+        self._kept = kept
+        self._forms: OrderedDict[str, frozenset[str]] = OrderedDict()
+        self._expander: FormExpander | None = None
+        self._lock = threading.RLock()
+
+    @contextmanager
+    def loaded(self) -> Iterator[Expand]:
+        with self._lock:
+            try:
+                yield self.forms
+            finally:
+                self.release()
+
+    @property
+    def dictionaries_loaded(self) -> bool:
+        return self._expander is not None
+
+    def forms(self, word: str) -> frozenset[str]:
+        """The forms of `word`; loads the dictionaries if it is new (they stay until `release`)."""
+        with self._lock:
+            found = self._forms.get(word)
+            if found is not None:
+                self._forms.move_to_end(word)
+                return found
+            if self._expander is None:
+                from monitor.forms import FormExpander
+
+                self._expander = FormExpander()
+            found = self._forms[word] = self._expander.forms(word)
+            if len(self._forms) > self._kept:
+                self._forms.popitem(last=False)
+            return found
+
+    def release(self) -> None:
+        """Let go of the dictionaries, if loaded, and return the freed memory to the OS."""
+        with self._lock:
+            if self._expander is None:
+                return
+            self._expander.close()
+            self._expander = None
+            gc.collect()  # the dictionaries' objects hold cycles
+            _trim_heap()
+
+
+def _trim_heap() -> None:
+    """glibc keeps freed small blocks for reuse; malloc_trim hands whole free pages back."""
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (AttributeError, OSError):
+        pass  # not glibc (musl, macOS): nothing to trim
+
+
+@cache
+def default_forms() -> WordForms:
+    """The process's word forms: one LRU, shared by the Matchers and /search."""
+    return WordForms()
+
+
+def default_expander() -> Expand:
+    """Forms on demand for code outside a compile; the dictionaries stay loaded until
+    `default_forms().release()`. Matcher and search use `default_forms().loaded()` instead."""
+    return default_forms().forms
 
 
 @dataclass
@@ -116,14 +194,26 @@ class Matcher:
     """Topics compiled once; `match(title, text)` returns the topics that fire, with evidence."""
 
     def __init__(self, topics: list[TopicConfig], expand: Expand | None = None) -> None:
-        self._expand = expand or default_expander()
+        """`expand` gives a word's forms; by default the process's `WordForms`, whose dictionaries
+        are released once the topics are compiled: the Matcher keeps only its automaton."""
         self._patterns: dict[tuple[str, str, str], int] = {}
         self._keys: dict[str, list[tuple[int, bool]]] = defaultdict(list)
-        self._topics = [self._topic(topic) for topic in topics]
+        if expand is not None:
+            self._topics = self._compile(topics, expand)
+        else:
+            with default_forms().loaded() as forms:
+                self._topics = self._compile(topics, forms)
         self._triggers, self._always = self._index_triggers()
         self._automaton = self._build()
 
     # ---- compiling ----
+
+    def _compile(self, topics: list[TopicConfig], expand: Expand) -> list[_Topic]:
+        self._expand = expand
+        try:
+            return [self._topic(topic) for topic in topics]
+        finally:
+            del self._expand  # nothing keeps the expander (and its dictionaries) alive
 
     def _topic(self, topic: TopicConfig) -> _Topic:
         return _Topic(

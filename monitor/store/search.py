@@ -31,7 +31,7 @@ from sqlalchemy import Label, Select, column, func, literal_column, select, tabl
 from sqlalchemy.orm import Session
 
 from monitor.fold import fold, fold_with_offsets
-from monitor.match import Expand, default_expander
+from monitor.match import Expand, default_forms
 from monitor.store.models import Article, Hit, Source
 from monitor.translit import visible
 
@@ -71,8 +71,7 @@ def search_articles(
     typed = query_words(words)
     if not typed or limit <= 0:
         return []
-    expand = expand or default_expander()  # the matcher's: dictionaries loaded once per process
-    groups = [_searchable_forms(word, expand) for word in typed]
+    groups = _form_groups(typed, expand)
     if session.get_bind().dialect.name == "sqlite":
         query = _sqlite_query(groups)
     else:
@@ -129,6 +128,15 @@ def snippet(summary: str, text: str | None, pattern: re.Pattern[str] | None) -> 
         if found:
             return _around(field, folded.original_span(found.start(), found.end())[0])
     return _around(summary or text or "", 0)
+
+
+def _form_groups(words: list[str], expand: Expand | None) -> list[list[str]]:
+    """Each word's searchable forms; by default the matcher's (`default_forms`): a word seen before
+    costs nothing, a new one loads the dictionaries, which are let go again afterwards."""
+    if expand is not None:
+        return [_searchable_forms(word, expand) for word in words]
+    with default_forms().loaded() as forms:
+        return [_searchable_forms(word, forms) for word in words]
 
 
 def _searchable_forms(word: str, expand: Expand) -> list[str]:

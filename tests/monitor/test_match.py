@@ -8,18 +8,25 @@ from __future__ import annotations
 import pytest
 
 from monitor.config import TopicConfig
-from monitor.match import Matcher
+from monitor.forms import FormExpander
+from monitor.match import Matcher, WordForms, default_forms
 
 
 @pytest.fixture(scope="module")
-def compile_topic():
-    """Matchers are cached per term set: the dictionaries load once for the module."""
+def expand():
+    """One expander for the module: by default every compile would load the dictionaries anew."""
+    return FormExpander().forms
+
+
+@pytest.fixture(scope="module")
+def compile_topic(expand):
+    """Matchers are cached per term set."""
     cache: dict[tuple, Matcher] = {}
 
     def build(any_terms, **extra) -> Matcher:
         key = (tuple(any_terms), tuple(sorted((k, str(v)) for k, v in extra.items())))
         if key not in cache:
-            cache[key] = Matcher([TopicConfig(id="t", any=list(any_terms), **extra)])
+            cache[key] = Matcher([TopicConfig(id="t", any=list(any_terms), **extra)], expand)
         return cache[key]
 
     return build
@@ -119,30 +126,30 @@ def test_structure(compile_topic, name, terms, title, text, expected):
     assert found(compile_topic(terms), title, text) == expected
 
 
-def test_not_vetoes_and_all_requires_every_group():
+def test_not_vetoes_and_all_requires_every_group(expand):
     topic = TopicConfig.model_validate({
         "id": "arrests", "any": ["задержать", "arrest"],
         "all": [["активист", "журналист", "activist", "journalist"]],
         "not": ["учения", "drill"],
     })
-    matcher = Matcher([topic])
+    matcher = Matcher([topic], expand)
     assert matcher.match("Задержан активист", "") != []
     assert matcher.match("Задержан водитель", "") == []            # no word from the all-group
     assert matcher.match("Задержан активист", "это были учения") == []  # vetoed
     assert matcher.match("Activists arrested", "") != []
 
 
-def test_fields_scope_the_search_and_are_reported():
-    title_only = Matcher([TopicConfig(id="t", any=["strike"], fields=["title"])])
+def test_fields_scope_the_search_and_are_reported(expand):
+    title_only = Matcher([TopicConfig(id="t", any=["strike"], fields=["title"])], expand)
     assert title_only.match("Nothing here", "strike in the body") == []
     [result] = title_only.match("A strike", "")
     [match] = result.matches
     assert (match.field, match.start, match.end, match.term) == ("title", 2, 8, "strike")
 
 
-def test_the_snippet_surrounds_the_first_match_in_the_text_and_marks_it():
+def test_the_snippet_surrounds_the_first_match_in_the_text_and_marks_it(expand):
     text = ("Lorem ipsum " * 30) + "oil workers went on strike in Zhanaozen " + ("dolor sit " * 30)
-    [result] = Matcher([TopicConfig(id="t", any=["strike", "Zhanaozen"])]).match("Title", text)
+    [result] = Matcher([TopicConfig(id="t", any=["strike", "Zhanaozen"])], expand).match("Title", text)
     snippet = result.snippet
     assert snippet.field == "text" and len(snippet.text) <= 210
     marked = [snippet.text[s:e] for s, e in snippet.marks]
@@ -150,8 +157,41 @@ def test_the_snippet_surrounds_the_first_match_in_the_text_and_marks_it():
     assert snippet.text.startswith("…") and snippet.text.endswith("…")
 
 
-def test_offsets_point_into_the_original_text_despite_invisible_characters():
+def test_offsets_point_into_the_original_text_despite_invisible_characters(expand):
     text = "Сегодня\u200b за\u00adбастовка"
-    [result] = Matcher([TopicConfig(id="t", any=["забастовка"])]).match("", text)
+    [result] = Matcher([TopicConfig(id="t", any=["забастовка"])], expand).match("", text)
     [match] = result.matches
     assert text[match.start:match.end] == "за\u00adбастовка"
+
+
+# ---- the process's word forms: dictionaries in memory only while compiling ----
+
+
+def test_a_matcher_compiled_with_the_default_forms_leaves_no_dictionaries_loaded():
+    matcher = Matcher([TopicConfig(id="t", any=["забастовка"])])
+    assert not default_forms().dictionaries_loaded
+    assert found(matcher, "", "Рабочие начали забастовку") == ["забастовку"]
+
+
+def test_a_word_expanded_before_needs_no_dictionaries():
+    forms = WordForms()
+    with forms.loaded() as expand:
+        first = expand("забастовка")
+        assert forms.dictionaries_loaded
+    assert not forms.dictionaries_loaded
+    with forms.loaded() as expand:
+        assert expand("забастовка") == first
+        assert not forms.dictionaries_loaded
+
+
+def test_the_least_recently_used_word_is_forgotten_first():
+    forms = WordForms(kept=2)
+    with forms.loaded() as expand:
+        for word in ("суд", "strike", "суд", "митинг"):  # strike is now the least recently used
+            expand(word)
+    with forms.loaded() as expand:
+        expand("суд")
+        expand("митинг")
+        assert not forms.dictionaries_loaded
+        assert "struck" in expand("strike")  # loaded again, lemminflect's tables included
+        assert forms.dictionaries_loaded

@@ -18,7 +18,7 @@ from sqlalchemy import delete, func, select, text, update
 from monitor.config import SourceConfig
 from monitor.fold import _LETTERS as FOLD_TABLE
 from monitor.fold import fold
-from monitor.match import TopicMatch
+from monitor.match import TopicMatch, default_forms
 from monitor.parse import FeedItem
 from monitor.store.articles import MatchedItem, store_items
 from monitor.store.db import MIGRATIONS, Store
@@ -100,6 +100,13 @@ def test_search_finds_word_forms_within_the_window(store, now, query, expected):
     add_sources(store, now)
     put(store, now, *CORPUS)
     assert sorted(found(store, query, now)) == sorted(expected)
+
+
+def test_a_search_leaves_no_dictionaries_loaded(store, now):
+    add_sources(store, now)
+    put(store, now, *CORPUS)
+    assert found(store, "забастовка", now) == ["strike-ru"]
+    assert not default_forms().dictionaries_loaded  # the bot process keeps only expanded words
 
 
 def test_the_index_folds_every_character_monitor_fold_folds(store, now):
