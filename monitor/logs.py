@@ -104,11 +104,13 @@ def setup_logging(level: str = "INFO", secrets: list[str] | None = None, fmt: st
     # With max_retries=0 the limiter logs every 429 as an ERROR with a traceback; the sender
     # handles the 429 (pauses, keeps the alert) and logs one WARNING line for it.
     logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)
-    for noisy in ("scrapy", "twisted", "apscheduler.scheduler", "apscheduler.executors.default"):
+    for noisy in ("scrapy", "twisted", "apscheduler.executors.default"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
     # trafilatura and htmldate warn about every page they cannot use; our own line says it once.
     for chatty in ("trafilatura", "htmldate", "courlan", "justext", "readability"):
         logging.getLogger(chatty).setLevel(max(logging.ERROR, root.level))
+    # A tick skipped because the last one still runs (a long fan-out) is by design: not a warning.
+    logging.getLogger("apscheduler.scheduler").setLevel(max(logging.ERROR, root.level))
     logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))
 
 

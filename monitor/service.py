@@ -134,7 +134,15 @@ async def serve_forever(parts: Parts) -> int:
     # coalesce + max_instances=1: a tick that finds the last one still running is skipped, and
     # ticks missed while the process was down are not replayed (sources are due by the store).
     if parts.poller is not None:
-        scheduler.add_job(guarded(parts.poller.poll_due, "polling", parts.store, stopper), "interval",
+        poller = parts.poller
+
+        async def poll() -> None:
+            reports = await poller.poll_due()
+            if parts.sender is not None and any(report.hits for report in reports):
+                # New alerts go out now, not at the next delivery tick (up to a second later).
+                scheduler.modify_job("deliver", next_run_time=utcnow())
+
+        scheduler.add_job(guarded(poll, "polling", parts.store, stopper), "interval",
                           seconds=SOURCE_TICK_SECONDS, max_instances=1, coalesce=True,
                           next_run_time=utcnow(), id="poll")
     if parts.sender is not None:
