@@ -12,7 +12,6 @@ import asyncio
 import logging
 import multiprocessing
 import os
-import signal
 import socket
 import time
 from collections.abc import Awaitable, Callable
@@ -32,6 +31,7 @@ from monitor.extract import extract_article
 from monitor.ingest import FeedRead, PollReport, read_feed, record_feed
 from monitor.match import Matcher
 from monitor.parse import ParsedFeed, parse_feed
+from monitor.parse_worker import start_worker
 from monitor.spiders.base import CrawlReport
 from monitor.metrics import Metrics
 from monitor.store.articles import unseen_urls
@@ -133,10 +133,9 @@ class ParsePool:
     def _started(self) -> ProcessPoolExecutor:
         if self._pool is None:
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["monitor.parse"])
-            # Ctrl-C reaches the whole process group: workers leave the shutdown to us.
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=signal.signal,
-                                             initargs=(signal.SIGINT, signal.SIG_IGN))
+            context.set_forkserver_preload(["monitor.parse", "monitor.parse_worker"])
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=start_worker,
+                                             initargs=(os.getpid(),))
         return self._pool
 
 

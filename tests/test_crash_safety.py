@@ -13,6 +13,8 @@ late it is; APScheduler coalesces missed ticks), then again every interval, neve
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 import uuid
 from datetime import datetime, timezone
@@ -242,3 +244,49 @@ def stay_down_until(moment: float) -> None:
     """The outage itself: the service stays down until `moment` (time.monotonic()). There is
     nothing to wait on but the clock, so this is the one sleep here."""
     time.sleep(max(0.0, moment - time.monotonic()))
+
+
+def descendants(pid: int) -> set[int]:
+    """Every process below `pid`, from /proc (Linux)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"  # a zombie is gone, only not yet reaped
+
+
+def test_parser_workers_do_not_outlive_a_service_killed_alone(tmp_path):
+    """Only the service's own pid is killed (not its group, as `kill -9 PID` does): its parser
+    workers, forkserver and resource tracker must not linger, each holding memory for ever."""
+    with GatedFixtureServer() as server, FakeBotApi(token=TOKEN) as api:
+        feed = server.feed("/a.xml")
+        add_story(server, feed, "Strike at the port")
+        config = write_config(tmp_path, server, api, ["/a.xml"])
+        with DozorProcess(config, tmp_path / "dozor.log") as service:
+            server.wait_for(lambda: server.hits("/a.xml") >= 2, timeout=STARTUP + 10)
+            helpers = descendants(service.pid)
+            assert helpers, "expected parser processes below the service"
+            os.kill(service.pid, signal.SIGKILL)
+            service.process.wait(timeout=10)
+            deadline = time.monotonic() + 10
+            while any(alive(pid) for pid in helpers) and time.monotonic() < deadline:
+                time.sleep(0.2)  # processes give no event to wait on; bounded by the deadline
+            assert not [pid for pid in helpers if alive(pid)], "helper processes outlived the service"
