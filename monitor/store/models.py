@@ -83,6 +83,7 @@ class Source(Base):
     # Who is checking it now ("host/pid"), so a restart can take back what a killed process held
     # instead of waiting out the lease; cleared when the check is recorded.
     claimed_by: Mapped[str | None] = mapped_column(String(200))
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())  # the interval counts from here
     # Set when the source went quiet for 3x its usual gap (and admins were told); cleared on news.
     silent_since: Mapped[datetime | None] = mapped_column(UtcDateTime())
     # Crawled sources (listing, sitemap, spider): selector rot. `empty_polls` counts polls in a

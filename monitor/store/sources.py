@@ -104,7 +104,7 @@ def claim_all(session: Session, now: datetime, holder: str | None = None) -> lis
 def _lease(session: Session, rows: list[Source], now: datetime, holder: str | None) -> list[SourceClaim]:
     for row in rows:
         row.next_check_at = now + CLAIM_LEASE
-        row.claimed_by = holder
+        row.claimed_by, row.claimed_at = holder, now
     session.flush()
     return [SourceClaim(row.id, row.url, row.etag, row.last_modified) for row in rows]
 
@@ -137,7 +137,11 @@ def record_outcome(
         delay = interval
     if outcome.retry_after:
         delay = max(delay, min(outcome.retry_after, MAX_BACKOFF))
-    row.next_check_at = now + delay
+    # The interval runs from when the check started (its claim), not from when it was recorded:
+    # otherwise every check drifts later by its own duration (a 30 s source every 31 s).
+    started = row.claimed_at if row.claimed_at and row.claimed_at <= now else now
+    row.next_check_at = max(started + delay, now)
+    row.claimed_at = None
     return row
 
 
@@ -230,7 +234,8 @@ def backoff(interval: timedelta, failures: int) -> timedelta:
 def release(session: Session, source_ids: list[str], now: datetime) -> None:
     """Make claimed sources due again (a crawl interrupted by shutdown)."""
     if source_ids:
-        session.execute(update(Source).where(Source.id.in_(source_ids)).values(next_check_at=now, claimed_by=None))
+        session.execute(update(Source).where(Source.id.in_(source_ids))
+                        .values(next_check_at=now, claimed_by=None, claimed_at=None))
 
 
 def release_orphaned(session: Session, now: datetime, host: str, is_alive: Callable[[int], bool]) -> list[str]:
@@ -245,7 +250,7 @@ def release_orphaned(session: Session, now: datetime, host: str, is_alive: Calla
         pid = row.claimed_by.rpartition("/")[2] if row.claimed_by else ""
         if pid.isdigit() and is_alive(int(pid)):
             continue
-        row.next_check_at, row.claimed_by = now, None
+        row.next_check_at, row.claimed_by, row.claimed_at = now, None, None
         released.append(row.id)
     return released
 

@@ -93,6 +93,31 @@ def test_success_schedules_the_interval_and_keeps_validators(store, now):
     assert (claim.etag, claim.last_modified) == ('"v1"', "Thu, 26 Nov 2026 10:00:00 GMT")
 
 
+def test_the_interval_counts_from_the_start_of_the_check_not_its_end(store, now):
+    """A check claimed at `now` and recorded 3 s later is due again at now + interval: the
+    schedule does not drift later by each check's duration."""
+    with store.session() as s:
+        sync_sources(s, [feed("a")], now)
+    with store.session() as s:
+        claim_due(s, now)
+    with store.session() as s:
+        record_outcome(s, "a", Outcome(), timedelta(seconds=30), now + timedelta(seconds=3))
+    with store.session() as s:
+        assert claim_due(s, now + timedelta(seconds=29)) == []
+        assert [c.source_id for c in claim_due(s, now + timedelta(seconds=30))] == ["a"]
+
+
+def test_a_check_longer_than_the_interval_is_due_again_at_once_not_in_the_past(store, now):
+    with store.session() as s:
+        sync_sources(s, [feed("a")], now)
+    with store.session() as s:
+        claim_due(s, now)
+    recorded = now + timedelta(seconds=45)
+    with store.session() as s:
+        row = record_outcome(s, "a", Outcome(), timedelta(seconds=30), recorded)
+        assert row.next_check_at == recorded
+
+
 def test_not_modified_keeps_the_old_validators(store, now):
     with store.session() as s:
         sync_sources(s, [feed("a")], now)
