@@ -16,6 +16,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from monitor.config import Config, ConfigError, Environment, database_url, load_config, resolve_config_path
@@ -73,6 +74,24 @@ def _open_store(config: Config, path: Path, env: Environment) -> Store:
         _fail(EXIT_STORE, [f"cannot open the database {_safe_url(url)}: {_first_line(exc)}",
                            "check storage.url in the config (or $DOZOR_DATABASE_URL) and that "
                            "the folder is writable / the server is up"])
+    return store
+
+
+def _open_read_only(config: Config, path: Path, env: Environment) -> Store:
+    """The database as it is, for commands that only read: never created, never migrated."""
+    url = database_url(config, path, env)
+    database = make_url(url).database
+    if url.startswith("sqlite") and database and database != ":memory:" and not Path(database).exists():
+        _fail(EXIT_STORE, [f"no database yet at {database}: `dozor run` (or `dozor db upgrade`) creates it"])
+    try:
+        store = Store(url)
+        current = store.is_current()
+    except (SQLAlchemyError, StoreError, OSError) as exc:
+        _fail(EXIT_STORE, [f"cannot open the database {_safe_url(url)}: {_first_line(exc)}"])
+    if not current:
+        store.close()
+        _fail(EXIT_STORE, [f"the database {_safe_url(url)} is older than this version of Dozor: "
+                           "run `dozor db upgrade` (`dozor run` also does it at start)"])
     return store
 
 

@@ -40,12 +40,12 @@ def status_command(
 ) -> None:
     """One screen: source health, hits today per topic, the outbox, subscribers, last crawl,
     config version and the last operator events."""
-    from monitor.cli import _load, _open_store, _safe_url, out  # cli imports this module at its end
+    from monitor.cli import _load, _open_read_only, _safe_url, out  # cli imports this module at its end
     from monitor.live_config import config_version
     from monitor.store.status import gather
 
     loaded, path, env = _load(config)
-    store = _open_store(loaded, path, env)
+    store = _open_read_only(loaded, path, env)  # a health check must not migrate or create anything
     try:
         with store.session() as session:
             status = gather(session, datetime.now(timezone.utc), loaded.zone)

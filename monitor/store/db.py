@@ -76,6 +76,17 @@ class Store:
         """Apply every pending Alembic migration."""
         upgrade(self.engine)
 
+    def is_current(self) -> bool:
+        """Whether every migration is applied (read-only: nothing is created or changed)."""
+        from alembic.runtime.migration import MigrationContext
+        from alembic.script import ScriptDirectory
+
+        cfg = AlembicConfig()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        heads = set(ScriptDirectory.from_config(cfg).get_heads())
+        with self.engine.connect() as connection:
+            return set(MigrationContext.configure(connection).get_current_heads()) == heads
+
     def close(self) -> None:
         self.engine.dispose()
 

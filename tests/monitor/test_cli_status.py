@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+
 from monitor.cli import app
 from monitor.config import load_config
 from monitor.live_config import config_version
@@ -31,6 +32,7 @@ from monitor.store.sources import Outcome, check_silence, record_outcome, record
 from monitor.store.status import gather, local_midnight
 from monitor.store.subscribers import ensure_subscriber, subscribe
 from tests.support.builders import topic_match
+from tests.support.migrations import migrate
 
 ALMATY = ZoneInfo("Asia/Almaty")  # UTC+5: local midnight is 19:00 UTC the day before
 INTERVAL = timedelta(minutes=10)
@@ -172,7 +174,35 @@ def test_the_screen_shows_the_counts_and_fits_80_by_24(filled):
     assert "last crawl 1m ago" in screen
 
 
-def test_an_empty_store_says_so_and_exits_0(config_path):
+@pytest.fixture
+def empty(config_path: Path) -> Path:
+    """The config's SQLite store, migrated and empty (as after `dozor db upgrade`)."""
+    store = Store(f"sqlite:///{config_path.parent / 'data' / 'dozor.db'}")
+    store.upgrade()
+    store.close()
+    return config_path
+
+
+def test_no_database_yet_exits_3_and_creates_nothing(config_path):
+    """A health check must not write: no database file, no folder, no migration."""
+    result = dozor("--config", str(config_path))
+    assert result.exit_code == 3
+    assert "no database yet" in result.stderr and "dozor run" in result.stderr
+    assert not (config_path.parent / "data").exists()
+
+
+def test_a_database_behind_the_migrations_exits_3_and_is_left_as_it_was(config_path):
+    store = Store(f"sqlite:///{config_path.parent / 'data' / 'dozor.db'}")
+    migrate(store, "0004")
+    result = dozor("--config", str(config_path))
+    assert result.exit_code == 3
+    assert "dozor db upgrade" in result.stderr
+    assert not store.is_current()  # status did not migrate it
+    store.close()
+
+
+def test_an_empty_store_says_so_and_exits_0(empty):
+    config_path = empty
     result = dozor("--config", str(config_path))
     assert result.exit_code == 0, result.output
     assert "last crawl never" in result.stdout and "none yet" in result.stdout

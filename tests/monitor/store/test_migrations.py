@@ -9,7 +9,7 @@ from monitor.config import Config
 from monitor.store.db import Store
 from monitor.store.sources import sync_sources
 from monitor.store.subscribers import subscribe, topics_of
-from tests.monitor.store.test_search import migrate
+from tests.support.migrations import migrate
 
 
 def test_undoing_the_migrations_since_0004_and_redoing_them_keeps_sources_and_subscribers(store: Store, now: datetime):

@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import pytest
-from alembic import command
-from alembic.config import Config as AlembicConfig
 from sqlalchemy import delete, func, select, text, update
 
 from monitor.config import SourceConfig
@@ -21,12 +19,13 @@ from monitor.fold import fold
 from monitor.match import TopicMatch, default_forms
 from monitor.parse import FeedItem
 from monitor.store.articles import MatchedItem, store_items
-from monitor.store.db import MIGRATIONS, Store
+from monitor.store.db import Store
 from monitor.store.models import Article
 from monitor.store.search import MAX_WORDS, SNIPPET_CHARS, latest_hits, query_words, search_articles
 from monitor.store.sources import sync_sources
 from tests.conftest import NO_POSTGRES, POSTGRES_URL, postgres_schema
 from tests.support.builders import topic_match
+from tests.support.migrations import migrate
 
 
 @dataclass(frozen=True)
@@ -235,14 +234,6 @@ def unmigrated(request: pytest.FixtureRequest, tmp_path) -> Iterator[Store]:
         store = Store(pg_url)
         yield store
         store.close()
-
-
-def migrate(store: Store, revision: str, down: bool = False) -> None:
-    cfg = AlembicConfig()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    with store.engine.connect() as connection:
-        cfg.attributes["connection"] = connection
-        (command.downgrade if down else command.upgrade)(cfg, revision)
 
 
 def add_sources_before_head(store: Store) -> None:
