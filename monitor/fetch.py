@@ -11,10 +11,11 @@ text naming the limit it hit (`describe_failure`).
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.crawler import AsyncCrawlerRunner, Crawler
@@ -76,6 +77,15 @@ class FetchResult:
     @property
     def retry_after(self) -> str | None:
         return self.headers.get("retry-after")
+
+
+def page_settings(config: Config) -> Settings:
+    """For the article pages of `fetch_article` feeds: feed settings plus robots.txt (pages are
+    crawled, not published to be polled), each robots.txt request with its site's job."""
+    settings = settings_dict(config)
+    settings["ROBOTSTXT_OBEY"] = True
+    settings["DOWNLOADER_MIDDLEWARES"] = {**settings["DOWNLOADER_MIDDLEWARES"], SourceJobMiddleware: 50}
+    return Settings(settings)
 
 
 def scrapy_settings(config: Config) -> Settings:
@@ -150,8 +160,9 @@ def settings_dict(config: Config) -> dict[str, Any]:
 
 
 class SourceJobMiddleware:
-    """Gives every request of a one-source crawl that source's `FetchJob` (its `allow_private`),
-    when the request has none: requests a spider makes itself, and robots.txt."""
+    """Gives a request that has no `FetchJob` the job it belongs to, for its `allow_private`:
+    in a one-source crawl that source's job (requests a spider makes itself, and robots.txt);
+    in a batch of article pages, a page job of the same site (its robots.txt request)."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
@@ -161,10 +172,18 @@ class SourceJobMiddleware:
         return cls(crawler)
 
     def process_request(self, request: scrapy.Request) -> None:
-        job = getattr(self.crawler.spider, "job", None)
-        if job is not None and "dozor_job" not in request.meta:
+        if "dozor_job" in request.meta:
+            return None
+        spider = self.crawler.spider
+        job = getattr(spider, "job", None) or _job_of_site(getattr(spider, "jobs", ()), request.url)
+        if job is not None:
             request.meta["dozor_job"] = job
         return None
+
+
+def _job_of_site(jobs: Iterable[FetchJob], url: str) -> FetchJob | None:
+    site = urlsplit(url).netloc
+    return next((job for job in jobs if urlsplit(job.url).netloc == site), None)
 
 
 class FetchSpider(scrapy.Spider):

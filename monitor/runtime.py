@@ -26,7 +26,15 @@ from scrapy.utils.reactor import install_reactor
 
 from monitor.config import Config
 from monitor.crawl import crawl_source, record_crawl
-from monitor.fetch import STOPPED, FetchJob, FetchResult, crawl_settings, fetch_all, scrapy_settings
+from monitor.fetch import (
+    STOPPED,
+    FetchJob,
+    FetchResult,
+    crawl_settings,
+    fetch_all,
+    page_settings,
+    scrapy_settings,
+)
 from monitor.extract import extract_article
 from monitor.ingest import FeedRead, PollReport, read_feed, record_feed
 from monitor.match import Matcher
@@ -166,10 +174,7 @@ class Poller:
         self.holder = claim_holder()
         self.matcher = Matcher(config.topics)
         self.runner = AsyncCrawlerRunner(scrapy_settings(config))
-        # Article pages are crawled, not published to be polled: robots.txt applies to them.
-        page_settings = scrapy_settings(config)
-        page_settings.set("ROBOTSTXT_OBEY", True)
-        self.page_runner = AsyncCrawlerRunner(page_settings)
+        self.page_runner = AsyncCrawlerRunner(page_settings(config))
         # Sites without feeds: robots.txt, AutoThrottle, one or two requests at a time per site.
         self.crawl_runner = AsyncCrawlerRunner(crawl_settings(config))
         self._crawl_slots = asyncio.Semaphore(MAX_CRAWLS)

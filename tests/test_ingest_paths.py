@@ -57,6 +57,37 @@ topics:
     assert alerts == [f"ALERT [strikes] Regional report | outlet | {server.url('/a/body')} | strike"]
 
 
+def test_fetch_article_obeys_robots_txt_on_a_private_host_too(tmp_path):
+    """robots.txt is fetched under the page's own allow_private, so a disallowed page is never
+    requested (before, the guard refused the robots.txt request and Scrapy then allowed all)."""
+    with FixtureServer() as server:
+        server.serve_bytes("/robots.txt", b"User-agent: *\nDisallow: /members/\n", content_type="text/plain")
+        server.serve_bytes("/a/open", page("Open report", "<p>Dockers went on strike.</p>"),
+                           content_type="text/html; charset=utf-8")
+        server.serve_bytes("/members/closed", page("Members only", "<p>A strike vote.</p>"),
+                           content_type="text/html; charset=utf-8")
+        feed = server.feed("/feed.xml")
+        feed.add_item("Open report", link=server.url("/a/open"), description="Port news")
+        feed.add_item("Members only", link=server.url("/members/closed"), description="Union news")
+        config = tmp_path / "config.yaml"
+        config.write_text(f"""
+sources:
+  - id: outlet
+    feed: {server.url("/feed.xml")}
+    allow_private: true
+    fetch_article: true
+topics:
+  - id: strikes
+    any: [strike]
+""", encoding="utf-8")
+        result = run_once(config)
+        fetched = [r.path for r in server.requests]
+    assert "/robots.txt" in fetched and "/a/open" in fetched
+    assert "/members/closed" not in fetched
+    alerts = [line for line in result.stdout.splitlines() if line.startswith("ALERT")]
+    assert alerts == [f"ALERT [strikes] Open report | outlet | {server.url('/a/open')} | strike"]
+
+
 def test_a_source_failing_pause_after_times_is_paused_and_admins_are_told(tmp_path):
     with FixtureServer() as server, FakeBotApi() as api:
         config = tmp_path / "config.yaml"

@@ -138,8 +138,11 @@ def record_outcome(
     if outcome.retry_after:
         delay = max(delay, min(outcome.retry_after, MAX_BACKOFF))
     # The interval runs from when the check started (its claim), not from when it was recorded:
-    # otherwise every check drifts later by its own duration (a 30 s source every 31 s).
-    started = row.claimed_at if row.claimed_at and row.claimed_at <= now else now
+    # otherwise every check drifts later by its own duration (a 30 s source every 31 s). A back-off
+    # or a server's Retry-After counts from its answer.
+    started = now
+    if not outcome.error and not outcome.retry_after and row.claimed_at and row.claimed_at <= now:
+        started = row.claimed_at
     row.next_check_at = max(started + delay, now)
     row.claimed_at = None
     return row
