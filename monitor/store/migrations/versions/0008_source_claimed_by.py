@@ -1,5 +1,4 @@
-"""who holds a source's claim and since when: a restart takes back a killed process's claims,
-and the interval counts from the start of a check
+"""who holds a source's claim, so a restart can take back a killed process's claims
 
 Revision ID: 0008
 Revises: 0007
@@ -16,13 +15,11 @@ depends_on = None
 
 def upgrade() -> None:
     op.add_column("sources", sa.Column("claimed_by", sa.String(length=200), nullable=True))
-    op.add_column("sources", sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
     # Not batch mode on SQLite: rebuilding `sources` fails on the tables that reference it.
-    for column in ("claimed_at", "claimed_by"):
-        if op.get_bind().dialect.name == "sqlite":
-            op.execute(f"ALTER TABLE sources DROP COLUMN {column}")
-        else:
-            op.drop_column("sources", column)
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("ALTER TABLE sources DROP COLUMN claimed_by")
+    else:
+        op.drop_column("sources", "claimed_by")
