@@ -24,22 +24,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import warnings
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from enum import Enum
 
 from sqlalchemy.orm import Session
 from telegram import Update
-from telegram.constants import FloodLimit, ParseMode
+from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
-from telegram.warnings import PTBDeprecationWarning
+from telegram.ext import Application, ApplicationBuilder
 
 from bot import digest
 from bot.commands import Commands, publish_menus
 from bot.format import event_html
 from bot.outgoing import Outgoing, alert_message, digest_messages
+from bot.telegram_limits import SECONDS_PER_CHAT, rate_limiter, retry_after
 from monitor.config import Config
 from monitor.live_config import LiveConfig
 from monitor.metrics import Metrics
@@ -53,10 +52,6 @@ GIVE_UP_AFTER = timedelta(hours=24)
 FIRST_RETRY_DELAY = timedelta(seconds=1)
 GET_UPDATES_TIMEOUT = 10
 START_WAIT_SECONDS = 10  # then the bot keeps connecting in the background; the service goes on
-# Telegram: "avoid sending more than one message per second" to one chat.
-SECONDS_PER_CHAT = 1.0
-# Telegram: "no more than 30 messages per second" overall; a little under, evenly spaced.
-OVERALL_PER_SECOND = 29.5
 
 
 def utcnow() -> datetime:
@@ -71,29 +66,6 @@ class Sent(Enum):
     FAILED = "failed"  # failed for good (a 400 other than bad HTML, or 24 h of failures)
     PAUSED = "paused"  # Telegram said 429: nothing more until retry_after
     DOWN = "down"  # 5xx or network: everything backs off
-
-
-def rate_limiter() -> AIORateLimiter:
-    """Telegram's broadcast limits: 30 messages/s overall, 20/min per group (negative chat id).
-
-    The overall limit is paced evenly, one message every 1/29.5 s, rather than a burst of 30 then
-    30 a second: a burst puts close to 60 messages in the first second, which a strict counter
-    answers with 429s. 29.5 leaves room for jitter; a fan-out takes 1.7 % longer for it.
-    Retries are ours (the outbox), so the limiter never retries: it only spaces requests."""
-    return AIORateLimiter(
-        overall_max_rate=1, overall_time_period=1 / OVERALL_PER_SECOND,
-        group_max_rate=FloodLimit.MESSAGES_PER_MINUTE_PER_GROUP, group_time_period=60,
-        max_retries=0,
-    )
-
-
-def retry_after(exc: RetryAfter) -> timedelta:
-    """The pause a 429 asks for. PTB 22 gives seconds (warning that it will be a timedelta, or
-    is one already with PTB_TIMEDELTA set); either way this is a timedelta."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBDeprecationWarning)
-        wait = exc.retry_after
-    return wait if isinstance(wait, timedelta) else timedelta(seconds=float(wait))
 
 
 def _outbox_state(session: Session) -> tuple[dict[str, int], int]:

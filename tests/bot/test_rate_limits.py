@@ -1,4 +1,4 @@
-"""Telegram's broadcast limits as the sender configures them (bot.telegram_sender.rate_limiter),
+"""Telegram's broadcast limits as the sender configures them (bot.telegram_limits.rate_limiter),
 measured against the fake Bot API: 20 messages a minute per group, 30 a second overall.
 
 https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this
@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 from telegram.ext import ExtBot
 
-from bot.telegram_sender import rate_limiter
+from bot.telegram_limits import rate_limiter
 from tests.support.fake_telegram import FakeBotApi
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawQ"
