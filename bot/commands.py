@@ -18,7 +18,7 @@ from telegram.ext import Application, CallbackQueryHandler, ChatMemberHandler, C
 from bot.commands_admin import AdminCommands
 from bot.commands_news import NewsCommands
 from bot.commands_prefs import PrefsCommands
-from bot.handler_base import Context, Gettext, Handlers, chat_id, edit_markup, edit_text, reply
+from bot.handler_base import Context, Gettext, Handlers, chat_id, edit_markup, edit_text, group_admins_only, reply
 from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, translator
 from bot.keyboards import (
     LANG_PREFIX,
@@ -115,6 +115,7 @@ class Commands(Handlers):
         mine = await self.db(topics_of, chat_id(update))
         await reply(update, self._topics_text(_), self._keyboard(mine))
 
+    @group_admins_only
     async def toggle_topic(self, update: Update, _context: Context) -> None:
         """A topic button: follow or stop following, then tick the keyboard to match."""
         query = update.callback_query
@@ -130,6 +131,7 @@ class Commands(Handlers):
         notice = _("Following: {topic}") if following else _("No longer following: {topic}")
         await query.answer(notice.format(topic=topic.label)[:200])
 
+    @group_admins_only
     async def subscribe(self, update: Update, context: Context) -> None:
         """/subscribe <topic>, the typed twin of a topic button."""
         language, _ = await self.tr(update)
@@ -141,6 +143,7 @@ class Commands(Handlers):
         stop_hint = _("/unsubscribe {id} stops it.").format(id=escape(topic.id))
         await reply(update, f"{text.format(topic=escape(topic.label))} {stop_hint}")
 
+    @group_admins_only
     async def unsubscribe(self, update: Update, context: Context) -> None:
         """/unsubscribe <topic>."""
         _lang, _ = await self.tr(update)
@@ -151,6 +154,7 @@ class Commands(Handlers):
         text = _("No longer following <b>{topic}</b>.") if removed else _("You did not follow <b>{topic}</b>.")
         await reply(update, text.format(topic=escape(topic.label)))
 
+    @group_admins_only
     async def lang(self, update: Update, context: Context) -> None:
         """/lang ru | kk | en; without a valid code, the three as buttons."""
         _lang, _ = await self.tr(update)
@@ -161,6 +165,7 @@ class Commands(Handlers):
         await self.db(set_language, chat_id(update), wanted)
         await reply(update, translator(wanted)(LANGUAGE_SET))
 
+    @group_admins_only
     async def choose_language(self, update: Update, _context: Context) -> None:
         """A language button."""
         query = update.callback_query
@@ -173,6 +178,7 @@ class Commands(Handlers):
         await edit_text(update, escape(translator(wanted)(LANGUAGE_SET)))
         await query.answer()
 
+    @group_admins_only
     async def stop(self, update: Update, _context: Context) -> None:
         """Ask before deleting everything about this chat."""
         _lang, _ = await self.tr(update)
@@ -182,6 +188,7 @@ class Commands(Handlers):
         await reply(update, _("Delete everything Dozor stores about this chat: your topics, language "
                               "and settings? This cannot be undone."), stop_keyboard(_))
 
+    @group_admins_only
     async def confirm_stop(self, update: Update, context: Context) -> None:
         """The /stop buttons: delete everything, or nothing."""
         query = update.callback_query

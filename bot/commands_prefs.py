@@ -13,7 +13,7 @@ from html import escape
 from telegram import Update
 from telegram.ext import Application, CommandHandler
 
-from bot.handler_base import Context, Gettext, Handlers, chat_id, reply
+from bot.handler_base import Context, Gettext, Handlers, chat_id, group_admins_only, reply
 from bot.prefs import local_time, parse_digest, parse_mute, parse_quiet
 from monitor.store.subscribers import Choices, choices_of, set_digest, set_mute, set_quiet
 
@@ -26,6 +26,7 @@ class PrefsCommands(Handlers):
         app.add_handler(CommandHandler("quiet", self.quiet))
         app.add_handler(CommandHandler("mute", self.mute))
 
+    @group_admins_only
     async def digest(self, update: Update, context: Context) -> None:
         """/digest off | hourly | daily HH:MM."""
         language, _ = await self.tr(update)
@@ -44,6 +45,7 @@ class PrefsCommands(Handlers):
         await self.db(set_digest, chat_id(update), mode, at, language=language)
         await reply(update, lines(self._digest_state(_, mode, at), self._urgent_note(_)))
 
+    @group_admins_only
     async def quiet(self, update: Update, context: Context) -> None:
         """/quiet HH:MM-HH:MM | off."""
         language, _ = await self.tr(update)
@@ -63,6 +65,7 @@ class PrefsCommands(Handlers):
         await self.db(set_quiet, chat_id(update), start, end, language=language)
         await reply(update, lines(self._quiet_state(_, start, end), self._urgent_note(_) if window else ""))
 
+    @group_admins_only
     async def mute(self, update: Update, context: Context) -> None:
         """/mute 30m | 2h | 1d | off."""
         language, _ = await self.tr(update)

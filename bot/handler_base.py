@@ -6,13 +6,15 @@ Store calls run in a worker thread (`db`), so a slow database never stalls the b
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import logging
+from collections.abc import Awaitable, Callable
+from functools import wraps
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
 from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.i18n import LANGUAGES, language_for, translator
@@ -21,6 +23,7 @@ from monitor.live_config import LiveConfig
 from monitor.store.db import Store
 from monitor.store.subscribers import choices_of
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 Gettext = Callable[[str], str]
 Context = ContextTypes.DEFAULT_TYPE
@@ -71,6 +74,47 @@ class Handlers:
 
     def is_admin(self, update: Update) -> bool:
         return chat_id(update) in self.config.telegram.admins
+
+
+GROUPS = ("group", "supergroup")
+# Telegram's sender for a group admin who posts anonymously (as the group itself).
+ANONYMOUS_ADMIN_SENDER = 1087968824
+Handler = Callable[[Any, Update, Context], Awaitable[None]]
+
+
+def group_admins_only(handler: Handler) -> Handler:
+    """In a group, only its admins may change what Dozor sends there (topics, language, digest,
+    quiet hours, /stop); anyone may read. Private chats are their own admin."""
+
+    @wraps(handler)
+    async def guarded(self: Handlers, update: Update, context: Context) -> None:
+        if await may_change(update, context):
+            await handler(self, update, context)
+            return
+        _lang, _ = await self.tr(update)
+        refusal = _("In a group, only its admins can change what Dozor sends here.")
+        if update.callback_query is not None:
+            await update.callback_query.answer(refusal, show_alert=True)
+        else:
+            await reply(update, refusal)
+
+    return guarded
+
+
+async def may_change(update: Update, context: Context) -> bool:
+    chat, user, message = update.effective_chat, update.effective_user, update.effective_message
+    if chat is None or chat.type not in GROUPS:
+        return True
+    if message is not None and message.sender_chat is not None and message.sender_chat.id == chat.id:
+        return True  # an anonymous admin, posting as the group
+    if user is None or user.id == ANONYMOUS_ADMIN_SENDER:
+        return False
+    try:
+        member = await context.bot.get_chat_member(chat.id, user.id)
+    except TelegramError as exc:
+        log.warning("could not check a group member's rights (%s); refusing the change", exc)
+        return False
+    return member.status in ("creator", "administrator")
 
 
 def chat_id(update: Update) -> int:

@@ -191,3 +191,29 @@ def test_the_command_menu_is_registered_in_each_language(api: FakeBotApi) -> Non
     assert menus["ru"][0] == ("topics", "выбрать темы (нажмите, чтобы подписаться или отписаться)")
     assert menus["kk"][-1] == ("help", "осы тізім")
     assert menus[""] == menus["en"]
+
+
+GROUP, GROUP_ADMIN, MEMBER = -100200, 501, 502
+
+
+def test_in_a_group_only_its_admins_change_the_topics_and_anyone_may_look(
+        bot: RunningBot, api: FakeBotApi, store: Store) -> None:
+    """getChatMember decides: a member's /subscribe, button tap and /stop are refused politely
+    and change nothing; the admin's go through."""
+    api.set_chat_admins(GROUP, {GROUP_ADMIN})
+    keyboard = bot.command(GROUP, "/topics", user_id=MEMBER)  # looking is for everyone
+    assert buttons(keyboard) == UNTICKED
+
+    refused = bot.command(GROUP, "/subscribe strikes", user_id=MEMBER)
+    assert refused["text"] == "In a group, only its admins can change what Dozor sends here."
+    answer = bot.press(GROUP, "t:strikes", keyboard["message_id"], user_id=MEMBER)
+    assert answer["text"] == "In a group, only its admins can change what Dozor sends here."
+    assert answer["show_alert"] is True
+    bot.command(GROUP, "/stop", user_id=MEMBER)
+    assert stored_topics(store, GROUP) == []
+    assert buttons(api.message(GROUP, keyboard["message_id"])) == UNTICKED
+
+    bot.press(GROUP, "t:strikes", keyboard["message_id"], user_id=GROUP_ADMIN)
+    assert stored_topics(store, GROUP) == ["strikes"]
+    assert "Following" in bot.command(GROUP, "/subscribe arrests", user_id=GROUP_ADMIN)["text"]
+    assert stored_topics(store, GROUP) == ["arrests", "strikes"]

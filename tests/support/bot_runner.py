@@ -83,16 +83,18 @@ class RunningBot:
         assert self._failure is None, repr(self._failure)
         assert not self.errors, f"handlers failed: {self.errors!r}"
 
-    def command(self, chat_id: int, text: str, language_code: str = "en") -> dict[str, Any]:
-        """Send `text` from a private chat; the bot's (first) reply."""
+    def command(self, chat_id: int, text: str, language_code: str = "en",
+                user_id: int | None = None) -> dict[str, Any]:
+        """Send `text` (in a group, from `user_id`); the bot's (first) reply."""
         before = len(self.api.messages_to(chat_id))
-        self.api.send_command(chat_id, text, language_code)
+        self.api.send_command(chat_id, text, language_code, user_id)
         return self.api.wait_for(lambda: self.api.messages_to(chat_id)[before:],
                                  what=f"a reply to {text.split()[0]}")[0]
 
-    def press(self, chat_id: int, data: str, message_id: int, language_code: str = "en") -> dict[str, Any]:
+    def press(self, chat_id: int, data: str, message_id: int, language_code: str = "en",
+              user_id: int | None = None) -> dict[str, Any]:
         """Press the button `data` under the bot's message; the bot's answerCallbackQuery."""
-        update = self.api.press_button(chat_id, data, message_id, language_code)
+        update = self.api.press_button(chat_id, data, message_id, language_code, user_id)
         return self.api.wait_for(lambda: self.api.callback_answer(update), what=f"an answer to {data!r}")
 
 

@@ -154,6 +154,7 @@ class FakeBotApi(LoopbackServer):
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._messages: dict[tuple[int, int], dict[str, Any]] = {}
         self._blocked: set[int] = set()
+        self._chat_admins: dict[int, set[int]] = {}
         self._allowed_updates: list[str] | None = None
         self._commands: dict[tuple[str, str], list[Any]] = {}
         self._polling = 0
@@ -173,6 +174,7 @@ class FakeBotApi(LoopbackServer):
             "editMessageReplyMarkup": self._edit_message_reply_markup,
             "answerCallbackQuery": self._answer_callback_query,
             "sendChatAction": self._send_chat_action,
+            "getChatMember": self._get_chat_member,
         }
         # Telegram method names are case-insensitive; calls are recorded in documented case.
         self._methods = {name.lower(): (name, handler) for name, handler in handlers.items()}
@@ -189,9 +191,11 @@ class FakeBotApi(LoopbackServer):
 
     # ------------------------------------------------------------ test-side: updates
 
-    def send_command(self, chat_id: int, text: str, language_code: str = "en") -> dict[str, Any]:
-        """Queue a private-chat message; a leading `/word` gets a `bot_command` entity."""
-        message = self._user_message(chat_id, text, language_code)
+    def send_command(self, chat_id: int, text: str, language_code: str = "en",
+                     user_id: int | None = None) -> dict[str, Any]:
+        """Queue a message; a leading `/word` gets a `bot_command` entity. In a group (a negative
+        `chat_id`) `user_id` says who wrote it (see `set_chat_admins`)."""
+        message = self._user_message(chat_id, text, language_code, user_id)
         if text.startswith("/"):
             command = text.split(maxsplit=1)[0]
             # Entity offsets and lengths are counted in UTF-16 code units.
@@ -204,7 +208,7 @@ class FakeBotApi(LoopbackServer):
         return self._queue_update("message", self._user_message(chat_id, text, language_code))
 
     def press_button(
-        self, chat_id: int, data: str, message_id: int, language_code: str = "en"
+        self, chat_id: int, data: str, message_id: int, language_code: str = "en", user_id: int | None = None
     ) -> dict[str, Any]:
         """Queue a callback_query for an inline button under the bot's message `message_id`.
 
@@ -222,12 +226,17 @@ class FakeBotApi(LoopbackServer):
             self._open_queries.add(query_id)
             query = {
                 "id": query_id,
-                "from": self._user(chat_id, language_code),
+                "from": self._user(user_id or chat_id, language_code),
                 "chat_instance": str(chat_id),
                 "message": dict(message),
                 "data": data,
             }
         return self._queue_update("callback_query", query)
+
+    def set_chat_admins(self, chat_id: int, user_ids: set[int]) -> None:
+        """Who getChatMember says is an administrator of a group (everyone else: "member")."""
+        with self._cond:
+            self._chat_admins[chat_id] = set(user_ids)
 
     def block_bot(self, chat_id: int) -> dict[str, Any]:
         """The user blocks the bot: queue my_chat_member (new status "kicked").
@@ -613,6 +622,17 @@ class FakeBotApi(LoopbackServer):
                 message["reply_markup"] = markup
             return dict(message)
 
+    async def _get_chat_member(self, params: Params) -> dict[str, Any]:
+        chat_id, user_id = self._chat_id(params), int(params["user_id"])
+        with self._cond:
+            admin = user_id in self._chat_admins.get(chat_id, set())
+        return {"status": "administrator" if admin else "member", "user": self._user(user_id, "en"),
+                **({"can_be_edited": False, "is_anonymous": False, "can_manage_chat": True,
+                    "can_delete_messages": True, "can_manage_video_chats": True, "can_restrict_members": True,
+                    "can_promote_members": False, "can_change_info": True, "can_invite_users": True,
+                    "can_post_stories": False, "can_edit_stories": False, "can_delete_stories": False}
+                   if admin else {})}
+
     async def _send_chat_action(self, params: Params) -> bool:
         with self._cond:
             self._check_not_blocked(self._chat_id(params))
@@ -648,12 +668,13 @@ class FakeBotApi(LoopbackServer):
         with self._cond:
             return next(self._message_ids.setdefault(chat_id, itertools.count(1)))
 
-    def _user_message(self, chat_id: int, text: str, language_code: str) -> dict[str, Any]:
+    def _user_message(self, chat_id: int, text: str, language_code: str,
+                      user_id: int | None = None) -> dict[str, Any]:
         return {
             "message_id": self._next_message_id(chat_id),
             "date": int(time.time()),
             "chat": self._chat(chat_id),
-            "from": self._user(chat_id, language_code),
+            "from": self._user(user_id or chat_id, language_code),
             "text": text,
         }
 
