@@ -17,7 +17,7 @@ import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import TypeVar
 
 from scrapy.crawler import AsyncCrawlerRunner
@@ -44,13 +44,17 @@ from monitor.spiders.base import CrawlReport
 from monitor.metrics import Metrics
 from monitor.store.articles import unseen_urls
 from monitor.store.db import Store, is_unrecoverable
-from monitor.store.sources import SourceClaim, claim_all, claim_due, release
+from monitor.store.sources import SourceClaim, beat, claim_all, claim_due, release, release_stale
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 SOURCE_TICK_SECONDS = 1.0
+# Each crawler beats this often (monitor/service.py); one silent for CRAWLER_SILENT_FOR is taken
+# for dead and its claims go back to the queue. Machines' clocks must agree (NTP) to well within it.
+HEARTBEAT_SECONDS = 10.0
+CRAWLER_SILENT_FOR = timedelta(seconds=60)
 # A first poll of a big feed with fetch_article must not turn into hundreds of page requests.
 MAX_PAGES_PER_SOURCE = 30
 # Crawled sources crawled at once (each its own Crawler; they are polite per site anyway).
@@ -199,7 +203,20 @@ class Poller:
 
     def _claim(self, claim: Callable[..., list[SourceClaim]]) -> list[SourceClaim]:
         with self.store.session() as session:
-            return claim(session, utcnow(), holder=self.holder)
+            now = utcnow()
+            taken_back = release_stale(session, now, CRAWLER_SILENT_FOR)
+            if taken_back:
+                log.warning("%d sources were claimed by a crawler silent for %ss (on another machine?); "
+                            "due again: %s", len(taken_back), CRAWLER_SILENT_FOR.seconds, ", ".join(taken_back))
+            return claim(session, now, holder=self.holder)
+
+    async def beat(self) -> None:
+        """Tell the other crawlers this one is alive (its claims are not to be taken back)."""
+        await self._in_db(self._beat)
+
+    def _beat(self) -> None:
+        with self.store.session() as session:
+            beat(session, self.holder, utcnow())
 
     async def _poll(self, claims: list[SourceClaim]) -> list[PollReport]:
         """Feeds in one crawl, each crawled source (listing, sitemap, spider) in a crawl of its own."""

@@ -28,7 +28,7 @@ from monitor.config import Config
 from monitor.config_watch import watch_config
 from monitor.live_config import LiveConfig, ReloadResult
 from monitor.metrics import Metrics
-from monitor.runtime import SOURCE_TICK_SECONDS, Poller
+from monitor.runtime import HEARTBEAT_SECONDS, SOURCE_TICK_SECONDS, Poller
 from monitor.store.db import Store, is_unrecoverable, unrecoverable_message
 from monitor.store.events import record_event_once
 from monitor.store.sources import sync_sources
@@ -145,6 +145,10 @@ async def serve_forever(parts: Parts) -> int:
         scheduler.add_job(guarded(poll, "polling", parts.store, stopper), "interval",
                           seconds=SOURCE_TICK_SECONDS, max_instances=1, coalesce=True,
                           next_run_time=utcnow(), id="poll")
+        # Its own job: a poll round can run for minutes (a slow crawl) and must not look dead.
+        scheduler.add_job(guarded(poller.beat, "heartbeat", parts.store, stopper), "interval",
+                          seconds=HEARTBEAT_SECONDS, max_instances=1, coalesce=True,
+                          next_run_time=utcnow(), id="heartbeat")
     if parts.sender is not None:
         scheduler.add_job(guarded(parts.sender.deliver_pending, "delivery", parts.store, stopper), "interval",
                           seconds=DELIVERY_TICK_SECONDS, max_instances=1, coalesce=True,

@@ -95,6 +95,16 @@ class Source(Base):
     broken_reason: Mapped[str | None] = mapped_column(Text)
 
 
+class Crawler(Base):
+    """A process that crawls (`dozor run` in role all or worker) and when it was last alive:
+    claims of one silent for a minute are taken back by the others (see store/sources.py)."""
+
+    __tablename__ = "crawlers"
+
+    holder: Mapped[str] = mapped_column(String(200), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 class Article(Base):
     __tablename__ = "articles"
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from monitor.config import SourceConfig, format_duration
 from monitor.health import HISTORY, silent_for
 from monitor.store.events import SOURCE_BACK, SOURCE_BROKEN, SOURCE_PAUSED, SOURCE_SILENT, record_event
-from monitor.store.models import Article, Source
+from monitor.store.models import Article, Crawler, Source
 
 
 CLAIM_LEASE = timedelta(minutes=5)
@@ -239,6 +239,27 @@ def release(session: Session, source_ids: list[str], now: datetime) -> None:
     if source_ids:
         session.execute(update(Source).where(Source.id.in_(source_ids))
                         .values(next_check_at=now, claimed_by=None, claimed_at=None))
+
+
+def beat(session: Session, holder: str, now: datetime) -> None:
+    """`holder` is alive (a crawler's heartbeat, every few seconds)."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(Crawler).values(holder=holder, seen_at=now)
+    session.execute(statement.on_conflict_do_update(index_elements=[Crawler.holder], set_={"seen_at": now}))
+
+
+def release_stale(session: Session, now: datetime, silent_for: timedelta) -> list[str]:
+    """Make due now the sources claimed by crawlers silent for `silent_for` (a worker on another
+    machine that died), instead of waiting out the lease; the ids released. Claims without a
+    holder, or younger than `silent_for`, are left alone."""
+    alive = select(Crawler.holder).where(Crawler.seen_at > now - silent_for)
+    rows = session.scalars(select(Source).where(
+        Source.claimed_by.is_not(None), Source.claimed_by.not_in(alive),
+        Source.claimed_at < now - silent_for)).all()
+    for row in rows:
+        row.next_check_at, row.claimed_by, row.claimed_at = now, None, None
+    return [row.id for row in rows]
 
 
 def release_orphaned(session: Session, now: datetime, host: str, is_alive: Callable[[int], bool]) -> list[str]:

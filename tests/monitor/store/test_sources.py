@@ -16,11 +16,14 @@ from monitor.store.sources import (
     claim_all,
     claim_due,
     record_outcome,
+    beat,
     release_orphaned,
+    release_stale,
     sync_sources,
 )
 
 MINUTE = timedelta(minutes=1)
+SECOND = timedelta(seconds=1)
 
 
 def feed(source_id: str, url: str | None = None, enabled: bool = True) -> SourceConfig:
@@ -71,6 +74,33 @@ def test_a_restart_takes_back_claims_of_dead_processes_on_its_machine_only(store
         claimed = {row.id: row.claimed_by for row in all_sources(s)}
     assert due == ["dead"]
     assert claimed == {"dead": None, "alive": "here/222", "remote": "there/111", "done": None}
+
+
+def test_claims_of_a_crawler_that_stopped_beating_go_back_after_a_minute(store, now):
+    """Workers on other machines: whether their process lives cannot be seen, but their
+    heartbeat can. A claim whose holder has been silent for a minute is due again; a beating
+    holder's claim, a claim too young to judge, and a claim without a holder keep their lease."""
+    silent_for = timedelta(seconds=60)
+    with store.session() as s:
+        sync_sources(s, [feed(n) for n in ("dead", "beating", "fresh", "anonymous")], now)
+    claims = {"dead": ("b/1", now), "beating": ("a/1", now), "fresh": ("c/1", now + 50 * SECOND),
+              "anonymous": (None, now)}
+    for source_id, (holder, at) in claims.items():
+        with store.session() as s:
+            row = s.get_one(Source, source_id)
+            row.claimed_by, row.claimed_at, row.next_check_at = holder, at, at + timedelta(minutes=5)
+    with store.session() as s:
+        beat(s, "b/1", now)  # then silent
+        beat(s, "a/1", now)
+    with store.session() as s:
+        beat(s, "a/1", now + 50 * SECOND)  # again: upserted, not duplicated
+
+    later = now + 70 * SECOND
+    with store.session() as s:
+        assert release_stale(s, later, silent_for) == ["dead"]
+    with store.session() as s:
+        assert [c.source_id for c in claim_due(s, later)] == ["dead"]
+        assert release_stale(s, later, silent_for) == []
 
 
 def test_claim_all_takes_sources_that_are_not_due(store, now):
