@@ -109,10 +109,18 @@ def guarded(step: Callable[[], Awaitable[object]], what: str, store: Store,
     written, which stops the service."""
 
     async def job() -> None:
+        if stopper.event.is_set():
+            return
         try:
             await step()
+        except asyncio.CancelledError:
+            if not stopper.event.is_set():
+                raise
+            # Stopping: a job cut off mid-way is not an error (its claims are released or leased).
         except Exception as exc:
-            if is_unrecoverable(exc):
+            if stopper.event.is_set():
+                log.debug("%s ended by the shutdown: %s", what, exc)
+            elif is_unrecoverable(exc):
                 log.critical(unrecoverable_message(store.safe_url, exc))
                 stopper.stop(EXIT_STORE)
             else:
