@@ -54,6 +54,9 @@ SOURCE_TICK_SECONDS = 1.0
 # Each crawler beats this often (monitor/service.py); one silent for CRAWLER_SILENT_FOR is taken
 # for dead and its claims go back to the queue. Machines' clocks must agree (NTP) to well within it.
 HEARTBEAT_SECONDS = 10.0
+# At shutdown, how long rounds in progress may take to record what they fetched (within the
+# service's grace period, monitor/service.py).
+RECORD_AT_STOP_SECONDS = 3.0
 CRAWLER_SILENT_FOR = timedelta(seconds=60)
 # A first poll of a big feed with fetch_article must not turn into hundreds of page requests.
 MAX_PAGES_PER_SOURCE = 30
@@ -182,6 +185,11 @@ class Poller:
         # Sites without feeds: robots.txt, AutoThrottle, one or two requests at a time per site.
         self.crawl_runner = AsyncCrawlerRunner(crawl_settings(config))
         self._crawl_slots = asyncio.Semaphore(MAX_CRAWLS)
+        # Poll rounds in progress; stop() lets them record what they fetched before the database
+        # thread goes.
+        self._rounds = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
         self.on_report = on_report
         self.parsers = ParsePool(_cores())
         self._db = ThreadPoolExecutor(1 if store.is_sqlite else DB_THREADS, thread_name_prefix="dozor-db")
@@ -222,6 +230,16 @@ class Poller:
         """Feeds in one crawl, each crawled source (listing, sitemap, spider) in a crawl of its own."""
         if not claims:
             return []
+        self._rounds += 1
+        self._idle.clear()
+        try:
+            return await self._poll_claims(claims)
+        finally:
+            self._rounds -= 1
+            if not self._rounds:
+                self._idle.set()
+
+    async def _poll_claims(self, claims: list[SourceClaim]) -> list[PollReport]:
         started = time.monotonic()
         feeds = [claim for claim in claims if not self._crawled(claim.source_id)]
         crawled = [claim for claim in claims if self._crawled(claim.source_id)]
@@ -389,8 +407,14 @@ class Poller:
             release(session, source_ids, utcnow())
 
     async def stop(self) -> None:
+        """Stop the crawls, let the rounds in progress record what was fetched, then close."""
         await self.runner.stop()
         await self.page_runner.stop()
         await self.crawl_runner.stop()
+        try:
+            await asyncio.wait_for(self._idle.wait(), RECORD_AT_STOP_SECONDS)
+        except TimeoutError:
+            log.warning("polls still being recorded at shutdown were cut off; their sources are "
+                        "due again at the next start")
         self.parsers.close()
         self._db.shutdown(wait=False)
