@@ -29,6 +29,22 @@ def page(title: str, extra_body: str = "", sidebar: str = "") -> bytes:
 
 
 
+def fetch_article_config(tmp_path: Path, server: FixtureServer) -> Path:
+    """One loopback feed whose items' pages are fetched and matched; one topic, strikes."""
+    config = tmp_path / "config.yaml"
+    config.write_text(f"""
+sources:
+  - id: outlet
+    feed: {server.url("/feed.xml")}
+    allow_private: true
+    fetch_article: true
+topics:
+  - id: strikes
+    any: [strike]
+""", encoding="utf-8")
+    return config
+
+
 def test_fetch_article_matches_the_main_text_but_not_the_sidebar(tmp_path):
     with FixtureServer() as server:
         server.serve_bytes("/a/body", page("Regional report",
@@ -39,18 +55,7 @@ def test_fetch_article_matches_the_main_text_but_not_the_sidebar(tmp_path):
         feed = server.feed("/feed.xml")
         feed.add_item("Regional report", link=server.url("/a/body"), description="Budget news")
         feed.add_item("Budget hearing", link=server.url("/a/sidebar"), description="Budget news")
-        config = tmp_path / "config.yaml"
-        config.write_text(f"""
-sources:
-  - id: outlet
-    feed: {server.url("/feed.xml")}
-    allow_private: true
-    fetch_article: true
-topics:
-  - id: strikes
-    any: [strike]
-""", encoding="utf-8")
-        result = run_once(config)
+        result = run_once(fetch_article_config(tmp_path, server))
         fetched = {r.path for r in server.requests}
     assert {"/a/body", "/a/sidebar"} <= fetched
     alerts = [line for line in result.stdout.splitlines() if line.startswith("ALERT")]
@@ -69,18 +74,7 @@ def test_fetch_article_obeys_robots_txt_on_a_private_host_too(tmp_path):
         feed = server.feed("/feed.xml")
         feed.add_item("Open report", link=server.url("/a/open"), description="Port news")
         feed.add_item("Members only", link=server.url("/members/closed"), description="Union news")
-        config = tmp_path / "config.yaml"
-        config.write_text(f"""
-sources:
-  - id: outlet
-    feed: {server.url("/feed.xml")}
-    allow_private: true
-    fetch_article: true
-topics:
-  - id: strikes
-    any: [strike]
-""", encoding="utf-8")
-        result = run_once(config)
+        result = run_once(fetch_article_config(tmp_path, server))
         fetched = [r.path for r in server.requests]
     assert "/robots.txt" in fetched and "/a/open" in fetched
     assert "/members/closed" not in fetched
