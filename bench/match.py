@@ -46,7 +46,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from a checkout, not installed
 
-from monitor import match as match_module  # noqa: E402
+from monitor import word_forms  # noqa: E402
 from monitor.config import TopicConfig  # noqa: E402
 from monitor.match import Matcher  # noqa: E402
 from monitor.rules import EXACT, PREFIX, Near, Phrase, Regex, parse_term  # noqa: E402
@@ -344,7 +344,7 @@ def main() -> int:
     # 1-2: building
     cold_s = cold_build(first)
     matcher, warm_s = timed(Matcher, topics(first))  # this process's first: loads the dictionaries
-    expand = match_module.default_expander()
+    expand = word_forms.default_expander()
     _, fresh_s = timed(Matcher, topics(fresh))
     _, same_s = timed(Matcher, topics(first))
     print(f"build: cold {cold_s:.2f} s (a fresh process: dictionaries loaded on the way); rebuild with warm "

@@ -1,4 +1,4 @@
-"""What each parse worker (monitor/runtime.py `ParsePool`) runs first. Kept tiny: workers import
+"""What each parse worker (monitor/parse_pool.py `ParsePool`) runs first. Kept tiny: workers import
 it, and everything it imports costs memory in every one of them.
 
 A worker waits on its task queue and holds that queue's write end itself, so it never sees the

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
 import os
 import socket
 import time
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime, timedelta, timezone
 from typing import TypeVar
@@ -38,8 +37,7 @@ from monitor.fetch import (
 from monitor.extract import extract_article
 from monitor.ingest import FeedRead, PollReport, read_feed, record_feed
 from monitor.match import Matcher
-from monitor.parse import ParsedFeed, parse_feed
-from monitor.parse_worker import start_worker
+from monitor.parse_pool import ParsePool, cores
 from monitor.spiders.base import CrawlReport
 from monitor.metrics import Metrics
 from monitor.store.articles import unseen_urls
@@ -111,56 +109,6 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
-class ParsePool:
-    """Feeds parsed in worker processes: feedparser is pure Python, so in threads every parse
-    would share one core (the GIL) with Scrapy and the database work.
-
-    Workers are forked from a forkserver that has imported only `monitor.parse` (~21 MB each,
-    not a copy of this process). At most two feeds per worker are handed over at a time, so a
-    worker that dies (out of memory on a huge feed, say) fails only those; the pool then starts
-    afresh for the next feeds.
-    """
-
-    def __init__(self, workers: int, parse: Callable[..., ParsedFeed] = parse_feed) -> None:
-        self.workers = workers
-        self._parse = parse  # a module-level function: workers import it by name
-        self._pool: ProcessPoolExecutor | None = None
-        self._slots = asyncio.Semaphore(2 * workers)
-
-    async def parse(self, result: FetchResult, now: datetime) -> ParsedFeed:
-        """`parse_feed` on the response, in a worker; raises BrokenProcessPool if the worker died."""
-        async with self._slots:
-            pool = self._started()
-            try:
-                return await asyncio.wrap_future(
-                    pool.submit(self._parse, result.body, result.url, result.headers, now))
-            except BrokenProcessPool:
-                if self._pool is pool:
-                    self._pool = None
-                    pool.shutdown(wait=False, cancel_futures=True)
-                raise
-
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
-
-    def _started(self) -> ProcessPoolExecutor:
-        if self._pool is None:
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["monitor.parse", "monitor.parse_worker"])
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=start_worker,
-                                             initargs=(os.getpid(),))
-        return self._pool
-
-
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
 class Poller:
     """Claims due sources, fetches them in one crawl, reads the feeds, fetches the new items'
     pages for `fetch_article` sources in a second crawl, then records each source. Crawled
@@ -191,7 +139,7 @@ class Poller:
         self._idle = asyncio.Event()
         self._idle.set()
         self.on_report = on_report
-        self.parsers = ParsePool(_cores())
+        self.parsers = ParsePool(cores())
         self._db = ThreadPoolExecutor(1 if store.is_sqlite else DB_THREADS, thread_name_prefix="dozor-db")
 
     def use_config(self, config: Config) -> None:

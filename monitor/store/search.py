@@ -31,7 +31,7 @@ from sqlalchemy import Label, Select, column, func, literal_column, select, tabl
 from sqlalchemy.orm import Session
 
 from monitor.fold import fold, fold_with_offsets
-from monitor.match import Expand, default_forms
+from monitor.word_forms import Expand, default_forms
 from monitor.store.models import Article, Hit, Source
 from monitor.translit import visible
 

@@ -9,7 +9,8 @@ import pytest
 
 from monitor.config import TopicConfig
 from monitor.forms import FormExpander
-from monitor.match import Matcher, WordForms, default_forms
+from monitor.match import Matcher
+from monitor.word_forms import WordForms, default_forms
 
 
 @pytest.fixture(scope="module")

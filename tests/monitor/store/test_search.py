@@ -16,7 +16,8 @@ from sqlalchemy import delete, func, select, text, update
 from monitor.config import SourceConfig
 from monitor.fold import _LETTERS as FOLD_TABLE
 from monitor.fold import fold
-from monitor.match import TopicMatch, default_forms
+from monitor.match import TopicMatch
+from monitor.word_forms import default_forms
 from monitor.parse import FeedItem
 from monitor.store.articles import MatchedItem, store_items
 from monitor.store.db import Store

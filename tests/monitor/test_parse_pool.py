@@ -10,7 +10,7 @@ import pytest
 
 from monitor.fetch import FetchResult
 from monitor.parse import ParsedFeed, parse_feed
-from monitor.runtime import ParsePool
+from monitor.parse_pool import ParsePool
 
 FEED = """<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0"><channel><title>Outlet</title>
